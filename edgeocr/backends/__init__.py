@@ -1,0 +1,1 @@
+"""edgeocr/backends"""

@@ -1,0 +1,1 @@
+"""On-device targets: adb, ssh and local transports."""

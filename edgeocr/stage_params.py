@@ -1,0 +1,141 @@
+"""Pre/post-processing parameters of PP-OCRv2, each default defined exactly once.
+
+These are the values PP-OCRv2 was trained and evaluated with (PaddleOCR 2.7.3
+``tools/infer/utility.py`` defaults and the PP-OCRv2 configs). ``edgeocr convert`` writes them into
+every bundle manifest; the runtime reads them back from the manifest and lets callers override any
+field with :func:`dataclasses.replace`. Nothing else in the code base may repeat these literals
+(RapidOCR has three different ``box_thresh`` defaults; we want one).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Tuple, Type, TypeVar
+
+from .errors import ConfigError
+
+T = TypeVar("T")
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class DetParams:
+    """DB text detector (DetResizeForTest + NormalizeImage + DBPostProcess).
+
+    Input to the model: ``[1, 3, H', W']`` fp32, H' and W' multiples of 32, BGR channel order as
+    read by OpenCV (PaddleOCR normalizes the BGR image with ImageNet's RGB-ordered mean/std and
+    the model was trained that way), ``(x / 255 - mean) / std``.
+    Output: ``[1, 1, H', W']`` text probability map in [0, 1].
+    """
+
+    limit_side_len: int = 960
+    limit_type: str = "max"  # "max": shrink so the longer side <= limit; "min": grow the shorter side
+    mean: Tuple[float, float, float] = IMAGENET_MEAN
+    std: Tuple[float, float, float] = IMAGENET_STD
+    color_order: str = "BGR"
+    thresh: float = 0.3  # binarization threshold of the probability map
+    box_thresh: float = 0.6  # boxes whose mean score is below this are dropped
+    unclip_ratio: float = 1.5  # DB's offset = area * ratio / perimeter
+    max_candidates: int = 1000
+    min_size: int = 3  # boxes whose short side is below this (pixels, map scale) are dropped
+    score_mode: str = "fast"  # "fast": mean inside the bbox polygon; "slow": inside the contour
+    use_dilation: bool = False
+    box_type: str = "quad"
+
+    def __post_init__(self) -> None:
+        _choice("limit_type", self.limit_type, ("max", "min"))
+        _choice("score_mode", self.score_mode, ("fast", "slow"))
+        _choice("color_order", self.color_order, ("BGR", "RGB"))
+        _choice("box_type", self.box_type, ("quad",))
+        if self.limit_side_len < 32:
+            raise ConfigError(f"det limit_side_len={self.limit_side_len} must be >= 32")
+        _unit_interval("thresh", self.thresh)
+        _unit_interval("box_thresh", self.box_thresh)
+
+
+@dataclass(frozen=True)
+class ClsParams:
+    """Text-line orientation classifier (0 or 180 degrees).
+
+    Input: ``[N, 3, 48, 192]`` fp32, BGR, ``(x / 255 - 0.5) / 0.5``, right-padded with zeros.
+    Output: ``[N, 2]`` softmax over ``labels``.
+    """
+
+    image_shape: Tuple[int, int, int] = (3, 48, 192)
+    labels: Tuple[str, ...] = ("0", "180")
+    thresh: float = 0.9  # rotate a crop by 180 only when label "180" scores above this
+    batch_size: int = 6
+
+    def __post_init__(self) -> None:
+        _unit_interval("cls thresh", self.thresh)
+        _positive("cls batch_size", self.batch_size)
+
+
+@dataclass(frozen=True)
+class RecParams:
+    """CRNN recognizer with CTC head.
+
+    Input: ``[N, 3, 32, W]`` fp32, BGR, ``(x / 255 - 0.5) / 0.5``; every crop of a batch is resized
+    to height 32 keeping its aspect ratio and right-padded with zeros to the batch width
+    ``W = max(320, 32 * widest aspect ratio in the batch)`` (PaddleOCR 2.7.3 ``TextRecognizer``).
+    Output: ``[N, T, C]`` softmax, C = 1 (CTC blank) + dictionary entries + 1 (space).
+    """
+
+    image_shape: Tuple[int, int, int] = (3, 32, 320)
+    batch_size: int = 6
+    use_space_char: bool = True
+    decoder: str = "ctc_greedy"
+
+    def __post_init__(self) -> None:
+        _positive("rec batch_size", self.batch_size)
+        _choice("decoder", self.decoder, ("ctc_greedy",))
+
+
+@dataclass(frozen=True)
+class PipelineParams:
+    """det -> cls -> rec glue (PaddleOCR ``TextSystem``)."""
+
+    use_cls: bool = True
+    drop_score: float = 0.5  # recognized lines scoring below this are dropped from the result
+
+    def __post_init__(self) -> None:
+        _unit_interval("drop_score", self.drop_score)
+
+
+STAGE_PARAMS: Dict[str, Type[Any]] = {"det": DetParams, "cls": ClsParams, "rec": RecParams}
+
+
+def params_to_dict(params: Any) -> Dict[str, Any]:
+    """JSON-friendly dict of a params dataclass (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(params).items()}
+
+
+def params_from_dict(cls: Type[T], data: Mapping[str, Any], overrides: Mapping[str, Any] = ()) -> T:
+    """Build ``cls`` from a manifest dict plus overrides; unknown keys are a :class:`ConfigError`."""
+    merged = dict(data)
+    merged.update(dict(overrides))
+    names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(merged) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"unknown {cls.__name__} field(s) {unknown}; valid fields: {sorted(names)}"
+        )
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()}
+    return cls(**kwargs)  # type: ignore[call-arg]
+
+
+def _choice(name: str, value: Any, valid: Tuple[Any, ...]) -> None:
+    if value not in valid:
+        raise ConfigError(f"{name}={value!r} is not supported; valid choices: {', '.join(map(str, valid))}")
+
+
+def _unit_interval(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name}={value} must be within [0, 1]")
+
+
+def _positive(name: str, value: int) -> None:
+    if value < 1:
+        raise ConfigError(f"{name}={value} must be >= 1")
