@@ -8,9 +8,16 @@ EDGEOCR := $(VENV)/bin/edgeocr
 export EDGEOCR_HOME ?= $(CURDIR)/.cache/edgeocr
 # Where `make demo` pulls the official models from; here: the shared mirror folder.
 export EDGEOCR_MODEL_SOURCE ?= $(abspath $(CURDIR)/../shared/models)
+# Real text images for the parity check after every export.
+export EDGEOCR_PARITY_IMAGES ?= $(abspath $(CURDIR)/../shared/data/paddleocr_doc_imgs)
+# Labelled test sets (accuracy gate, eval) and calibration sets (int8), side by side.
+export EDGEOCR_DATA ?= $(abspath $(CURDIR)/../shared/data)
 DEMO_OUT ?= out/bundles
+# fp32 bundles first (parents), then the quantized ones; a variant over its accuracy budget is reported
+# "rejected" and not written.
+DEMO_VARIANTS ?= onnx-fp32,lite-arm-fp32,lite-x86-fp32,onnx-int8,onnx-int8-dynamic,onnx-fp16,ort-fp32,ort-int8,lite-x86-int8,lite-x86-int16,lite-x86-slim,lite-arm-int8,lite-arm-int16,lite-arm-slim,onnx-slim
 
-.PHONY: setup setup-apt setup-venv setup-oracle demo test bench clean
+.PHONY: setup setup-apt setup-venv setup-oracle demo test bench bench-rapidocr quant-report clean
 
 setup: setup-apt setup-venv setup-oracle  ## install everything (apt + pip), idempotent
 
@@ -42,7 +49,7 @@ setup-oracle: $(ORACLE_VENV)/.installed
 
 demo: setup  ## pull PP-OCRv2, convert to ONNX + Paddle-Lite bundles with parity report
 	$(EDGEOCR) models pull
-	$(EDGEOCR) convert --out $(DEMO_OUT) --force
+	$(EDGEOCR) convert --out $(DEMO_OUT) --force --variants $(DEMO_VARIANTS)
 	@echo "bundles: $(DEMO_OUT)/   report: $(DEMO_OUT)/report.md"
 
 test: setup  ## the full test suite (what CI runs)
@@ -50,6 +57,14 @@ test: setup  ## the full test suite (what CI runs)
 
 bench: setup  ## accuracy + latency of every demo bundle -> benchmarks/results/
 	$(PY) -m edgeocr.benchmarks.run_all --bundles $(DEMO_OUT) --out benchmarks/results
+
+quant-report: setup  ## builds every variant into out/quant-bundles (over-budget ones kept, marked), measures size / accuracy / speed -> benchmarks/results/quantization.*
+	$(PY) -m edgeocr.converters.quant_report --bundles out/quant-bundles --out benchmarks/results --gate-limit 50
+
+bench-rapidocr: setup  ## edgeocr vs RapidOCR 1.4.4, same ONNX files and threads -> benchmarks/results/rapidocr_compare.*
+	$(PY) -m edgeocr.benchmarks.rapidocr_compare --bundle $(DEMO_OUT)/onnx-fp32 \
+	  --images $(EDGEOCR_DATA)/paddleocr_doc_imgs --images $(EDGEOCR_DATA)/paddleocr_doc_imgs/ch \
+	  --images $(EDGEOCR_DATA)/icdar2015_det/ch4_test_images --max-per-dir 50 --threads 2 --rounds 2 --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) $(ORACLE_VENV) out .cache

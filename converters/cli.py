@@ -9,6 +9,7 @@ import click
 from edgeocr.lite_env import DEFAULT_LITE_VERSION, HOST_VERIFY_LITE_VERSION, LITE_PYTHONS
 
 from .convert import PARITY_IMAGES_ENV, ConvertOptions, convert
+from .quant_builders import OPTION_DEFAULTS
 from .variants import DEFAULT_VARIANTS, VARIANTS
 
 _path = click.Path(path_type=Path)
@@ -23,20 +24,45 @@ _path = click.Path(path_type=Path)
 @click.option("--cls", type=_path, help="Paddle cls (angle classifier) model folder; overrides --models.")
 @click.option("--dict", "dictionary", type=_path, help="Recognizer dictionary; default ppocr_keys_v1.txt in --models.")
 @click.option("--variants", default=",".join(DEFAULT_VARIANTS), show_default=True,
-              help=f"Comma-separated bundles to build. Available: {', '.join(VARIANTS)}.")
+              help=f"Comma-separated bundles to build, or 'all'. Available: {', '.join(VARIANTS)}. "
+              "Quantized variants need their parent (e.g. onnx-int8 needs onnx-fp32) and pass an accuracy gate.")
 @click.option("--lite-version", type=click.Choice(list(LITE_PYTHONS)), default=DEFAULT_LITE_VERSION, show_default=True,
               help="Paddle-Lite version of the ARM .nb files. It MUST equal the Paddle-Lite library in your app: "
               "a .nb runs only on the runtime version that wrote it (PaddleOCR's PP-OCRv2 Android demo uses 2.10).")
 @click.option("--host-lite-version", type=click.Choice(list(LITE_PYTHONS)), default=HOST_VERIFY_LITE_VERSION,
-              show_default=True, help="Paddle-Lite version of the x86 .nb used to check Lite accuracy on this host. "
-              "Only 2.12's x86 runtime is correct here (2.13rc0's returns wrong maps; parity will fail and say so).")
+              show_default=True, help="Paddle-Lite version of the x86 .nb used to check Lite accuracy on this host "
+              "(2.10 lacks x86 kernels for rec/cls; a runtime that gives wrong outputs fails parity, named).")
 @click.option("--parity-images", type=_path, help=f"Folder of real text images for the parity check. "
               f"Default: ${PARITY_IMAGES_ENV}.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists (the old one is kept until the new one is complete).")
+@click.option("--gate-limit", type=click.IntRange(min=1), default=OPTION_DEFAULTS["gate_limit"], show_default=True,
+              help="Quantized variants: samples per dataset of the accuracy gate (det: icdar2015_det + msra_td500 "
+              "images, rec: icdar2015_rec + iiit5k_rec crops). More = slower, tighter estimate.")
+@click.option("--max-det-drop", type=float, default=OPTION_DEFAULTS["det_drop_pts"], show_default=True,
+              help="Accuracy gate: largest allowed det Hmean drop vs the fp32 parent, in points.")
+@click.option("--max-rec-drop", type=float, default=OPTION_DEFAULTS["rec_drop_pts"], show_default=True,
+              help="Accuracy gate: largest allowed rec accuracy drop vs the fp32 parent, in points.")
+@click.option("--max-cls-drop", type=float, default=OPTION_DEFAULTS["cls_drop_pts"], show_default=True,
+              help="Accuracy gate: largest allowed angle-classifier accuracy drop vs the fp32 parent, in points.")
+@click.option("--allow-accuracy-drop", is_flag=True,
+              help="Write variants that are over the accuracy budget anyway (marked so in their manifest).")
+@click.option("--calibration-method", type=click.Choice(["MinMax", "Entropy", "Percentile"]),
+              help="onnx-int8: calibration method for every statically quantized stage. Default: the measured "
+              "best per stage (see benchmarks/results/quantization.md).")
+@click.option("--gate-data", type=_path, envvar="EDGEOCR_DATA", show_envvar=True,
+              help="Quantized variants: folder holding the labelled test sets of the accuracy gate "
+              "(icdar2015_det, msra_td500, icdar2015_rec, iiit5k_rec).")
+@click.option("--calibration-data", type=_path, envvar="EDGEOCR_DATA", show_envvar=True,
+              help="onnx-int8: folder holding the calibration sets (icdar2015_train_calib, icdar2015_rec_train_calib). "
+              "Never calibrate on the test sets.")
+@click.option("--slim-det", type=_path, help="lite-*-slim / onnx-slim: the official ch_PP-OCRv2_det_slim_quant_infer "
+              "folder. Default: next to the det model.")
 def convert_command(
     out: Path, models: Optional[Path], det: Optional[Path], rec: Optional[Path], cls: Optional[Path],
     dictionary: Optional[Path], variants: str, lite_version: str, host_lite_version: str,
-    parity_images: Optional[Path], force: bool,
+    parity_images: Optional[Path], force: bool, gate_limit: int, max_det_drop: float, max_rec_drop: float,
+    max_cls_drop: float, allow_accuracy_drop: bool, calibration_method: Optional[str], gate_data: Optional[Path],
+    calibration_data: Optional[Path], slim_det: Optional[Path],
 ) -> None:
     """Convert PP-OCRv2 (det, rec, cls) to ONNX and Paddle-Lite bundles, each verified against Paddle.
 
@@ -48,9 +74,21 @@ def convert_command(
       edgeocr convert --out bundles --parity-images photos/
     """
     names: Tuple[str, ...] = tuple(v.strip() for v in variants.split(",") if v.strip())
+    if names == ("all",):
+        names = tuple(VARIANTS)
+    variant_options = {
+        "gate_limit": gate_limit, "det_drop_pts": max_det_drop, "rec_drop_pts": max_rec_drop, "cls_drop_pts": max_cls_drop,
+        "allow_accuracy_drop": allow_accuracy_drop,
+    }
+    if calibration_method:
+        variant_options["calibration_method"] = calibration_method
+    for key, value in (("slim_det", slim_det), ("gate_data", gate_data), ("calibration_data", calibration_data)):
+        if value:
+            variant_options[key] = value
     opts = ConvertOptions(
         out=out, models=models, det=det, rec=rec, cls=cls, dictionary=dictionary, variants=names,
         lite_version=lite_version, host_lite_version=host_lite_version, parity_images=parity_images, force=force,
+        variant_options=variant_options,
     )
     report = convert(opts, progress=lambda msg: click.echo(msg, err=True))
     for v in report.variants:

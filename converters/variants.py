@@ -129,7 +129,12 @@ VARIANTS: Dict[str, VariantSpec] = {
     # --- issue 5 (quantization helper): derived variants, built from their parent; gated on accuracy. ---
     "onnx-int8": VariantSpec(
         "onnx-int8", "onnx", "int8", _lazy("quant_builders:build_onnx_int8"),
-        "ORT static int8, QDQ S8S8 per-channel (rec: LSTM dynamic), calibrated on real text images; accuracy-gated",
+        "int8 ONNX, best measured recipe: int8 per-channel weights, float compute (4x smaller); accuracy-gated",
+        parent="onnx-fp32", tolerance=_REPORT_ONLY,
+    ),
+    "onnx-int8-static": VariantSpec(
+        "onnx-int8-static", "onnx", "int8", _lazy("quant_builders:build_onnx_int8_static"),
+        "ORT static int8 everywhere (QDQ S8S8 per-channel; rec LSTM dynamic): int8 compute on ARM; accuracy-gated",
         parent="onnx-fp32", tolerance=_REPORT_ONLY,
     ),
     "onnx-int8-dynamic": VariantSpec(
@@ -144,6 +149,9 @@ VARIANTS: Dict[str, VariantSpec] = {
     "ort-fp32": VariantSpec(
         "ort-fp32", "ort", "fp32", _lazy("quant_builders:build_ort_fp32"),
         "ORT mobile format (.ort) of onnx-fp32 + required_operators.config", parent="onnx-fp32",
+        # Saved after ORT's graph optimizations for ARM (fused ops sum in another order): rec measured 9.6e-5
+        # max abs diff vs Paddle, so 1e-4 would be a coin flip; strings and labels must still be 100% identical.
+        tolerance=ParityTolerance(atol=5e-4),
     ),
     "ort-int8": VariantSpec(
         "ort-int8", "ort", "int8", _lazy("quant_builders:build_ort_int8"),
@@ -156,7 +164,7 @@ VARIANTS: Dict[str, VariantSpec] = {
     ),
     **{
         f"lite-{t}-{p}": VariantSpec(
-            f"lite-{t}-{p}", "paddle-lite", p, _lazy(f"lite_quant:weight_only", t, p),
+            f"lite-{t}-{p}", "paddle-lite", p, _lazy("lite_quant:weight_only", t, p),
             f"Paddle-Lite .nb for {t}, {p} weight-only (paddle_lite_opt --quant_model; smaller, not faster)",
             target=t, parent=f"lite-{t}-fp32", tolerance=_REPORT_ONLY, runs_on_host=(t == "x86"),
         )

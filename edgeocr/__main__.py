@@ -1,5 +1,7 @@
 """``python -m edgeocr`` runs the CLI."""
+import sys
+
 from .cli import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

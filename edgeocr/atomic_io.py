@@ -29,6 +29,7 @@ def atomic_file(path: PathLike, mode: str = "w", encoding: str = "utf-8") -> Ite
         kwargs = {} if "b" in mode else {"encoding": encoding}
         with open(tmp, mode, **kwargs) as fh:
             yield fh
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -61,6 +62,7 @@ def atomic_dir(path: PathLike, force: bool = False) -> Iterator[Path]:
         raise OutputExistsError("already exists; pass --force to replace it", path)
     _check_writable_parent(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=str(path.parent)))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700
     try:
         yield tmp
         if path.exists():
@@ -74,6 +76,12 @@ def atomic_dir(path: PathLike, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _check_writable_parent(path: Path) -> None:

@@ -70,7 +70,7 @@ def cli(verbose: int) -> None:
 def main(argv: Optional[List[str]] = None) -> Any:
     """Entry point: run the group, turning known errors into one line and an exit code."""
     try:
-        return cli.main(args=argv, prog_name="edgeocr", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="edgeocr", standalone_mode=False)
     except EdgeOCRError as exc:
         click.echo(f"edgeocr: error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -85,3 +85,7 @@ def main(argv: Optional[List[str]] = None) -> Any:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    # Without standalone mode click returns (not raises) the code of `ctx.exit(code)`.
+    if isinstance(result, int) and result:
+        sys.exit(result)
+    return None

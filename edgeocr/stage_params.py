@@ -9,7 +9,7 @@ field with :func:`dataclasses.replace`. Nothing else in the code base may repeat
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Tuple, Type, TypeVar
 
 from .errors import ConfigError

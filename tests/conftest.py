@@ -48,3 +48,17 @@ def bundles_dir(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, pari
     out = tmp_path_factory.mktemp("bundles") / "out"
     convert(ConvertOptions(out=out, models=models_dir, parity_images=parity_images))
     return out
+
+
+@pytest.fixture(scope="session")
+def int8_bundles_dir(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, parity_images: Path,
+                     data_dir: Path) -> Path:
+    """onnx-fp32 + the gated onnx-int8 bundle, made by the real `edgeocr convert` with a small gate."""
+    from edgeocr.converters.convert import ConvertOptions, convert
+
+    out = tmp_path_factory.mktemp("int8-bundles") / "out"
+    convert(ConvertOptions(
+        out=out, models=models_dir, parity_images=parity_images, variants=("onnx-fp32", "onnx-int8"),
+        variant_options={"gate_limit": 10, "gate_min_crops": 100, "gate_data": data_dir, "calibration_data": data_dir},
+    ))
+    return out

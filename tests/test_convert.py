@@ -271,3 +271,27 @@ def test_loading_nb_with_another_runtime_version_warns(bundles_dir: Path, caplog
         backend = PaddleLiteBackend(bundles_dir / "lite-x86-fp32" / "cls.nb", lite_version="2.13rc0")
         backend.close()
     assert any("optimized by Paddle-Lite 2.12" in r.message and "2.13rc0 runtime" in r.message for r in caplog.records)
+
+
+def test_arm_nb_is_refused_on_an_x86_host(bundles_dir: Path) -> None:
+    """An ARM .nb runs on the x86 runtime and returns garbage instead of failing: refuse it clearly."""
+    from edgeocr.backends.base import create_backend
+    from edgeocr.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="built for arm"):
+        create_backend("paddle-lite", bundles_dir / "lite-arm-fp32" / "rec.nb", target="arm")
+
+
+def test_report_marks_unverified_accuracy() -> None:
+    """An ARM quantized bundle whose accuracy could not be measured here says so in report.md."""
+    from edgeocr.converters.convert import ConvertReport, VariantReport
+    from edgeocr.converters.report import render_markdown
+
+    arm = VariantReport("lite-arm-int8", "paddle-lite", "int8", "weight-only", status="ok", target="arm",
+                        lite_version="2.12", sizes={"det.nb": 1_000_000, "cls.nb": 480_000, "rec.nb": 3_670_000,
+                                                    "ppocr_keys_v1.txt": 26249, "manifest.json": 9000},
+                        accuracy={"passed": None, "note": "UNVERIFIED: ARM kernels cannot run here"})
+    report = ConvertReport(out="o", variants=[arm], parity_inputs={"images_dir": "i", "images": ["a.jpg"], "shapes": {}},
+                           sources={"det": {"dir": "ch_PP-OCRv2_det_infer"}}, tool_versions={})
+    md = render_markdown(report)
+    assert "| lite-arm-int8 | paddle-lite | int8 | arm | 2.12 | 1.00 | 0.48 | 3.67 | 0.03 | 5.18 | ok (accuracy UNVERIFIED here" in md

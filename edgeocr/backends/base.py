@@ -34,16 +34,19 @@ class Backend(abc.ABC):
     def __init__(self, model_path: Union[str, Path], threads: Optional[int] = None) -> None:
         self.model_path = Path(model_path)
         self.threads = threads
+        # Subclasses fill these once the model is loaded.
+        self._inputs: List[str] = []
+        self._outputs: List[str] = []
 
     @property
-    @abc.abstractmethod
     def input_names(self) -> List[str]:
         """Names of the model inputs, in model order."""
+        return self._inputs
 
     @property
-    @abc.abstractmethod
     def output_names(self) -> List[str]:
         """Names of the model outputs, in model order."""
+        return self._outputs
 
     @abc.abstractmethod
     def run(self, feeds: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import onnxruntime as ort
@@ -31,6 +31,7 @@ class OnnxRuntimeBackend(Backend):
         threads: Optional[int] = None,
         graph_opt: str = "all",
         providers: Sequence[str] = ("CPUExecutionProvider",),
+        session_config: Optional[Mapping[str, str]] = None,
     ) -> None:
         super().__init__(model_path, threads)
         if graph_opt not in GRAPH_OPT_LEVELS:
@@ -39,6 +40,10 @@ class OnnxRuntimeBackend(Backend):
         opts.graph_optimization_level = GRAPH_OPT_LEVELS[graph_opt]
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3
+        # Session config entries a bundle asks for (manifest.quantization["ort_session_config"]).
+        self.session_config = dict(session_config or {})
+        for key, value in self.session_config.items():
+            opts.add_session_config_entry(key, str(value))
         if threads is not None:
             opts.intra_op_num_threads = int(threads)
             opts.inter_op_num_threads = 1
@@ -50,14 +55,6 @@ class OnnxRuntimeBackend(Backend):
         self._inputs = [i.name for i in self.session.get_inputs()]
         self._outputs = [o.name for o in self.session.get_outputs()]
 
-    @property
-    def input_names(self) -> List[str]:
-        return self._inputs
-
-    @property
-    def output_names(self) -> List[str]:
-        return self._outputs
-
     def run(self, feeds: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
         outputs = self.session.run(self._outputs, feeds)
         return dict(zip(self._outputs, outputs))
@@ -68,5 +65,6 @@ class OnnxRuntimeBackend(Backend):
             version=ort.__version__,
             providers=self.session.get_providers(),  # what actually runs, not what was asked
             graph_opt=self.graph_opt,
+            session_config=self.session_config,
         )
         return info

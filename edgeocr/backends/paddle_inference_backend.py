@@ -7,10 +7,10 @@ with a zlib symbol error in this environment.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
-import pyclipper  # noqa: F401  (must precede paddle, see module docstring)
+import pyclipper  # noqa: F401  # must precede paddle, see module docstring
 
 from ..errors import ModelFormatError
 from .base import Backend
@@ -47,14 +47,6 @@ class PaddleInferenceBackend(Backend):
         import paddle
 
         self._version = paddle.__version__
-
-    @property
-    def input_names(self) -> List[str]:
-        return self._inputs
-
-    @property
-    def output_names(self) -> List[str]:
-        return self._outputs
 
     def run(self, feeds: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
         for name, value in feeds.items():

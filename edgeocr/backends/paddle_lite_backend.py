@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
+import platform
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
-from ..errors import BackendMissingError, EdgeOCRError, ModelFormatError
+from ..errors import BackendMissingError, ConfigError, EdgeOCRError, ModelFormatError
 from ..lite_env import ensure_lite_env, normalize_version
 from . import lite_worker
 from .base import Backend
@@ -27,10 +27,15 @@ from .base import Backend
 log = logging.getLogger(__name__)
 
 
+def host_lite_target() -> str:
+    """Paddle-Lite target whose kernels run on this machine: "arm" on aarch64/armv7, else "x86"."""
+    machine = platform.machine().lower()
+    return "arm" if machine.startswith(("arm", "aarch64")) else "x86"
+
+
 def _inprocess_lite_version() -> Optional[str]:
     try:
-        import paddlelite  # noqa: F401
-        from paddlelite import lite  # noqa: F401
+        from paddlelite import lite  # noqa: F401  (importable = usable in-process)
     except ImportError:
         return None
     try:
@@ -54,10 +59,19 @@ class PaddleLiteBackend(Backend):
         threads: Optional[int] = None,
         lite_version: Optional[str] = None,
         in_process: Optional[bool] = None,
+        target: Optional[str] = None,
     ) -> None:
         super().__init__(model_path, threads)
         if not self.model_path.is_file():
             raise ModelFormatError("no such .nb file", model_path)
+        # An ARM .nb loads on the x86 runtime and returns garbage (rec scores ~1e25) instead of
+        # failing, so refuse it up front; the manifest says which target a bundle was built for.
+        if target and target != host_lite_target():
+            raise ConfigError(
+                f"this .nb was built for {target} and this host runs {host_lite_target()} kernels; run it on a "
+                f"{target} device (edgeocr bench/eval --device) or use a lite-{host_lite_target()}-* bundle",
+                model_path,
+            )
         raw_version = lite_worker.read_nb_version(self.model_path)
         if raw_version is None:
             raise ModelFormatError("is not a Paddle-Lite naive-buffer (.nb) model (no version header)", model_path)
@@ -107,14 +121,6 @@ class PaddleLiteBackend(Backend):
             code = self._proc.wait()
             raise EdgeOCRError(f"Paddle-Lite worker exited with code {code}: {last[0][:300]}", self.model_path)
         return json.loads(frame.decode("utf-8"))
-
-    @property
-    def input_names(self) -> List[str]:
-        return self._inputs
-
-    @property
-    def output_names(self) -> List[str]:
-        return self._outputs
 
     def run(self, feeds: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
         if self._proc is None:
