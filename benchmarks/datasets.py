@@ -242,7 +242,7 @@ def read_icdar2015(root: Path) -> Dataset:
     gt_files = _find_files(root, "gt_img_*.txt")
     images = {p.stem: p for p in _find_images(root) if p.stem.startswith("img_")}
     samples = []
-    for gt in sorted(gt_files, key=_natural_key):
+    for gt in sorted(gt_files, key=natural_key):
         stem = gt.stem[len("gt_"):]
         if stem not in images:
             raise DatasetError(f"has no image {stem}.jpg next to it under {root}", gt)
@@ -267,7 +267,7 @@ def read_msra_td500(root: Path) -> Dataset:
     """MSRA-TD500: ``IMG_XXXX.gt`` beside ``IMG_XXXX.JPG`` (in ``root`` or a direct subfolder)."""
     images = {p.stem: p for p in _find_images(root)}
     samples = []
-    for gt in sorted(_find_files(root, "*.gt"), key=_natural_key):
+    for gt in sorted(_find_files(root, "*.gt"), key=natural_key):
         if gt.stem not in images:
             raise DatasetError(f"has no image {gt.stem}.JPG next to it", gt)
         samples.append(DetSample(image=images[gt.stem], regions=_parse_gt_file(gt, parse_msra_line)))
@@ -391,7 +391,7 @@ def _find_images(root: Path) -> List[Path]:
     return out
 
 
-def _natural_key(path: Path) -> Tuple:
+def natural_key(path: Path) -> Tuple:
     """``img_2`` before ``img_10``."""
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name))
 

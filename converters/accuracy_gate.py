@@ -212,12 +212,11 @@ def _cls_accuracy(bundle: Path, crops: List[Any]) -> float:
 def _cls_row(candidate: Path, parent: Path, n: Optional[int], budget: GateBudget, data_root: Path) -> GateRow:
     """cls has no labelled set of its own: real word crops (icdar2015_rec developer half) are upright, so they and
     their 180-degree turns make one; the metric is orientation accuracy."""
-    import cv2
-
     from edgeocr.benchmarks.datasets import limit_samples, load_dataset
+    from edgeocr.image_io import read_image
 
     ds = load_dataset(data_root / "icdar2015_rec")
-    crops = [cv2.imread(str(s.image)) for s in limit_samples(ds.samples, n)]
+    crops = [read_image(s.image) for s in limit_samples(ds.samples, n)]
     key = (_stage_sha(parent, "cls"), "icdar2015_rec+rot180", n)
     if key not in _PARENT_CACHE:
         _PARENT_CACHE[key] = (_cls_accuracy(parent, crops), {})

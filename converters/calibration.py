@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -30,12 +29,15 @@ from onnxruntime.quantization import CalibrationDataReader
 
 from edgeocr.cls_stage import resize_norm_crop
 from edgeocr.crop import crop_boxes
-from edgeocr.det_postprocess import db_postprocess
 from edgeocr.det_preprocess import det_preprocess
-from edgeocr.errors import DatasetError, InputError
+from edgeocr.errors import DatasetError
 from edgeocr.hashing import sha256_file
+from edgeocr.image_io import read_image
+from edgeocr.pipeline import detect_boxes
 from edgeocr.rec_preprocess import rec_batches
 from edgeocr.stage_params import ClsParams, DetParams, RecParams
+
+from edgeocr.benchmarks.datasets import natural_key
 
 from .data_paths import DET_CALIB_SUBDIR, REC_CALIB_SUBDIR
 
@@ -44,10 +46,6 @@ log = logging.getLogger(__name__)
 # Where the calibration sets live relative to the repository root (CI clones the repo next to shared/).
 # Folder names a calibration set must never come from (developer / held-out test data).
 _TEST_SET_MARKERS = ("icdar2015_det", "icdar2015_rec/", "iiit5k", "msra_td500", "ch4_test")
-
-
-def _natural_key(path: Path) -> tuple:
-    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name))
 
 
 def _refuse_test_data(path: Path) -> None:
@@ -65,13 +63,6 @@ def _spread(items: Sequence, n: int) -> list:
         return list(items)
     idx = np.linspace(0, len(items) - 1, n).round().astype(int)
     return [items[i] for i in idx]
-
-
-def _imread(path: Path) -> np.ndarray:
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise InputError("cannot be read as an image", path)
-    return img
 
 
 class TensorReader(CalibrationDataReader):
@@ -113,7 +104,7 @@ def det_calibration_images(n: int, images_dir: Path) -> List[Path]:
     _refuse_test_data(images_dir)
     if not images_dir.is_dir():
         raise DatasetError(f"calibration image folder not found (expected <data>/{DET_CALIB_SUBDIR})", images_dir)
-    files = sorted((p for p in images_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")), key=_natural_key)
+    files = sorted((p for p in images_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")), key=natural_key)
     if not files:
         raise DatasetError("has no .jpg/.png calibration images", images_dir)
     return _spread(files, n)
@@ -151,10 +142,8 @@ def detected_crops(
             break
         used.append(Path(path))
         _refuse_test_data(Path(path).parent)
-        img = _imread(Path(path))
-        inp = det_preprocess(img, params)
-        prob = sess.run(None, {name: inp.tensor})[0]
-        boxes = db_postprocess(prob, inp.src_hw, params)
+        img = read_image(Path(path))
+        boxes = detect_boxes(img, lambda x: sess.run(None, {name: x})[0], params)
         crops.extend(c for c in crop_boxes(img, boxes) if c.shape[0] > 0 and c.shape[1] > 0)
     return crops[:limit], used
 
@@ -192,7 +181,7 @@ class CalibrationSet:
         det_images = det_calibration_images(det_samples, det_images_dir)
         n_files = crop_samples // 2
         crop_files = labelled_crop_files(n_files, rec_calib_dir)
-        crops = [_imread(p) for p in crop_files]
+        crops = [read_image(p) for p in crop_files]
         # Cut crops from every 3rd calibration image (spread over the set) until there are enough.
         all_images = det_calibration_images(10**6, det_images_dir)
         cut, cut_from = detected_crops(det_model, all_images[::3], crop_samples - len(crops), det_params)
@@ -226,7 +215,7 @@ class CalibrationSet:
     def det_reader(self, input_name: str, n: int, params: DetParams = DetParams()) -> TensorReader:
         """One ``[1, 3, H', W']`` fp32 BGR ImageNet-normalized tensor per image (real size, limit 960)."""
         images = _spread(self.det_images, n)
-        return TensorReader(input_name, lambda i: det_preprocess(_imread(images[i]), params).tensor, len(images), "det")
+        return TensorReader(input_name, lambda i: det_preprocess(read_image(images[i]), params).tensor, len(images), "det")
 
     def rec_reader(self, input_name: str, n: int, params: RecParams = RecParams()) -> TensorReader:
         """``[b, 3, 32, W]`` fp32 in [-1, 1] batches of the runtime's batching (sorted by aspect, padded)."""

@@ -20,10 +20,10 @@ from edgeocr.box_sort import sorted_boxes
 from edgeocr.cls_stage import resize_norm_crop
 from edgeocr.crop import crop_boxes
 from edgeocr.ctc_decode import CTCDecoder
-from edgeocr.det_postprocess import db_postprocess
 from edgeocr.det_preprocess import det_preprocess
 from edgeocr.errors import InputError
 from edgeocr.image_io import read_image
+from edgeocr.pipeline import detect_boxes
 from edgeocr.rec_preprocess import resize_norm_rec
 from edgeocr.stage_params import ClsParams, DetParams, RecParams
 
@@ -123,8 +123,7 @@ def build_inputs(
             break
     crops: List[np.ndarray] = []
     for img in loaded:
-        det_in = det_preprocess(img, det_params)
-        boxes = db_postprocess(det_reference(det_in.tensor), det_in.src_hw, det_params)
+        boxes = detect_boxes(img, det_reference, det_params)
         crops.extend(c for c in crop_boxes(img, sorted_boxes(boxes)) if min(c.shape[:2]) > 2)
         if len(crops) >= MAX_CROPS:
             break

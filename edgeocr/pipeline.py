@@ -17,7 +17,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -142,6 +142,14 @@ class _TimedModel:
         return seconds
 
 
+def detect_boxes(img: np.ndarray, run_det: Callable[[np.ndarray], np.ndarray], params: DetParams) -> np.ndarray:
+    """DB text boxes of a ``[h, w, 3]`` uint8 BGR image: preprocess, ``run_det`` (``[1, 3, H', W']`` fp32 ->
+    ``[1, 1, H', W']`` probability map), post-process. ``[K, 4, 2]`` float32 in contour order (not reading
+    order). Shared by the pipeline, the parity check and int8 calibration so all cut the same boxes."""
+    det_in = det_preprocess(img, params)
+    return db_postprocess(run_det(det_in.tensor), det_in.src_hw, params)
+
+
 def split_overrides(overrides: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
     """``{"det_box_thresh": .5, "drop_score": .3}`` -> ``{"det": {"box_thresh": .5}, "pipeline": {...}}``."""
     pipeline_fields = {f.name for f in dataclasses.fields(PipelineParams)}
@@ -252,9 +260,7 @@ class OCR:
         model = self._models["det"]
         t0 = time.perf_counter()
         model.take()
-        det_in = det_preprocess(img, self.det_params)
-        prob = model(det_in.tensor)
-        boxes = db_postprocess(prob, det_in.src_hw, self.det_params)
+        boxes = detect_boxes(img, model, self.det_params)
         boxes = boxes[sort_order(boxes)] if len(boxes) else boxes
         return DetOutput(boxes=boxes, elapse=time.perf_counter() - t0, infer=model.take())
 
