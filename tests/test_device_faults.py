@@ -14,7 +14,7 @@ from device.fixtures import (  # noqa: F401 - pytest fixtures
     adb, adb_device, adb_server, bench_images, device_root, fake_adbd_factory, free_port, ssh_device, sysroot)
 from edgeocr.cli import main
 from edgeocr.device.remote import run_remote_bench
-from edgeocr.device.transport import open_target
+from edgeocr.device.targets import open_target
 from edgeocr.errors import DeviceError
 
 pytestmark = pytest.mark.timeout(600)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from device.fixtures import adb_device, adb_server, device_root, fake_adbd_factory, ssh_device, sysroot  # noqa: F401
 from edgeocr.cli import cli
 from edgeocr.device.adb import parse_devices
-from edgeocr.device.transport import open_target
+from edgeocr.device.targets import open_target
 
 # The nastiest names a user could give: spaces, quotes, globs, command substitution, separators.
 HOSTILE = ["sp ace", "it's", 'dq"uote', "semi;colon", "$(touch PWNED)", "`touch PWNED`", "a&b|c>d", "star*?[x]",

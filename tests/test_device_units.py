@@ -7,7 +7,8 @@ from edgeocr.device.device_info import _parse_cpuinfo, _parse_df, _parse_ranges,
 from edgeocr.device.prepare import wheel_platforms
 from edgeocr.device.remote import _check_mask, _opt, _without, merge_bench, merge_eval
 from edgeocr.device.ssh import parse_ssh_target
-from edgeocr.device.transport import open_target, quote_argv, script_argv
+from edgeocr.device.targets import open_target
+from edgeocr.device.transport import quote_argv, script_argv
 from edgeocr.errors import ConfigError, DeviceError
 
 

@@ -12,7 +12,7 @@ from typing import Optional
 import click
 
 from ..atomic_io import write_json
-from .transport import open_target
+from .targets import open_target
 
 
 WORK_DIR_HELP = ("Folder for edgeocr on the device. Default: /data/local/tmp/edgeocr on adb (the only place "

@@ -37,8 +37,7 @@ from ..atomic_io import write_json
 from ..errors import DeviceError, ToolMissingError
 from ..home import edgeocr_home
 from .device_info import probe_python
-from .ssh import expand_home
-from .transport import Transport, script_argv
+from .transport import Transport, expand_home, script_argv
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +100,23 @@ def wheel_platforms(py: Dict[str, Any]) -> List[str]:
 
 
 def download_wheels(py: Dict[str, Any], optional: bool = True) -> "tuple[List[Path], List[str]]":
-    """Fetch (or reuse) the wheels for ``py``; returns (wheel files, optional packages skipped)."""
+    """Fetch (or reuse) the wheels for ``py``; returns (wheel files, optional packages skipped).
+
+    Several devices with the same Python are prepared in parallel by ``--device A --device B``:
+    a lock file on the cache folder makes them download once, one after the other.
+    """
+    import fcntl
+
     platforms = wheel_platforms(py)
-    tag = py["tag"]
-    cache = edgeocr_home() / "device-wheels" / f"{tag}-{platforms[0]}"
+    cache = edgeocr_home() / "device-wheels" / f"{py['tag']}-{platforms[0]}"
     cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _download_wheels(py, optional, platforms, cache)
+
+
+def _download_wheels(py: Dict[str, Any], optional: bool, platforms: List[str],
+                     cache: Path) -> "tuple[List[Path], List[str]]":
     reqs = [_req(name) for name in RUNTIME_PACKAGES]
     key = hashlib.sha256(json.dumps([reqs, optional]).encode()).hexdigest()[:16]
     index = cache / f"set-{key}.json"

@@ -32,7 +32,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from ..errors import ConfigError, DeviceError, InputError
 from .device_info import DeviceInfo, probe_device
 from .prepare import prepare_device, resolve_work_dir
-from .transport import Transport, open_target, script_argv
+from .targets import open_target
+from .transport import Transport, script_argv
 
 log = logging.getLogger(__name__)
 

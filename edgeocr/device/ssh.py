@@ -102,12 +102,3 @@ class SshTransport(Transport):
         with atomic_file(local, "wb") as fh:
             fh.write(res.stdout)
 
-
-def expand_home(transport: Transport, path: str) -> str:
-    """Resolve a leading ``~`` against the device's ``$HOME`` (quoting would stop the shell doing it)."""
-    if path == "~" or path.startswith("~/"):
-        home = transport.shell(script_argv('printf %s "$HOME"'), timeout=60, what="reading $HOME").text.strip()
-        if not home:
-            raise DeviceError(f"{transport.target}: $HOME is empty; pass --work-dir")
-        return home + path[1:]
-    return path

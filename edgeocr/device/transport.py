@@ -1,7 +1,8 @@
 """The one small interface every device target implements: push, pull, shell, exists, remove.
 
 A target string names the transport (``adb:SERIAL``, ``adb``, ``ssh:user@host[:port]``, ``local``);
-:func:`open_target` turns it into a :class:`Transport`. Remote commands are always built from an
+``targets.open_target`` turns it into a :class:`Transport` (this module knows none of the
+implementations, which import it). Remote commands are always built from an
 argv list whose items are :func:`shlex.quote`-d, or from a constant script that receives user data
 only as positional parameters (``sh -c SCRIPT sh "$1" "$2"``), so no path with spaces, quotes or
 ``;`` can ever change what runs on the device.
@@ -141,6 +142,16 @@ def run_host(argv: Sequence[str], timeout: Optional[float], stdin: Optional[byte
     return ShellResult(proc.returncode, out, err)
 
 
+def expand_home(transport: Transport, path: str) -> str:
+    """Resolve a leading ``~`` against the device's ``$HOME`` (quoting would stop the shell doing it)."""
+    if path == "~" or path.startswith("~/"):
+        home = transport.shell(script_argv('printf %s "$HOME"'), timeout=60, what="reading $HOME").text.strip()
+        if not home:
+            raise DeviceError(f"{transport.target}: $HOME is empty; pass --work-dir")
+        return home + path[1:]
+    return path
+
+
 def _kill(proc: "subprocess.Popen[bytes]") -> None:
     import os
     import signal
@@ -150,23 +161,3 @@ def _kill(proc: "subprocess.Popen[bytes]") -> None:
     except (ProcessLookupError, PermissionError):
         proc.kill()
     proc.communicate()
-
-
-def open_target(target: str, **options: object) -> Transport:
-    """Parse ``adb[:SERIAL]``, ``ssh:user@host[:port]`` or ``local`` into a connected transport."""
-    kind, _, rest = target.partition(":")
-    if kind == "adb":
-        from .adb import AdbTransport
-
-        return AdbTransport(rest or None, **options)  # type: ignore[arg-type]
-    if kind == "ssh":
-        from .ssh import SshTransport
-
-        if not rest:
-            raise ConfigError(f"target {target!r} needs a host: ssh:user@host[:port]")
-        return SshTransport(rest, **options)  # type: ignore[arg-type]
-    if kind == "local" and not rest:
-        from .local import LocalTransport
-
-        return LocalTransport()
-    raise ConfigError(f"unknown device target {target!r}; valid forms: adb, adb:SERIAL, ssh:user@host[:port], local")
