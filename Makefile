@@ -17,7 +17,7 @@ DEMO_OUT ?= out/bundles
 # "rejected" and not written.
 DEMO_VARIANTS ?= onnx-fp32,lite-arm-fp32,lite-x86-fp32,onnx-int8,onnx-int8-dynamic,onnx-fp16,ort-fp32,ort-int8,lite-x86-int8,lite-x86-int16,lite-x86-slim,lite-arm-int8,lite-arm-int16,lite-arm-slim,onnx-slim
 
-.PHONY: setup setup-apt setup-venv setup-oracle demo test bench bench-rapidocr quant-report clean
+.PHONY: setup setup-apt setup-venv setup-oracle demo test bench bench-rapidocr quant-report clean android-jvm-deps
 
 setup: setup-apt setup-venv setup-oracle  ## install everything (apt + pip), idempotent
 
@@ -65,6 +65,9 @@ bench-rapidocr: setup  ## edgeocr vs RapidOCR 1.4.4, same ONNX files and threads
 	$(PY) -m edgeocr.benchmarks.rapidocr_compare --bundle $(DEMO_OUT)/onnx-fp32 \
 	  --images $(EDGEOCR_DATA)/paddleocr_doc_imgs --images $(EDGEOCR_DATA)/paddleocr_doc_imgs/ch \
 	  --images $(EDGEOCR_DATA)/icdar2015_det/ch4_test_images --max-per-dir 50 --threads 2 --rounds 2 --out benchmarks/results
+
+android-jvm-deps: setup-venv  ## ORT Java API jar + host JNI lib -> android_demo/build/{ort-java,jni-host} (for jvm-ocr / JUnit)
+	$(PY) android_demo/tools/android_build.py jvm-deps
 
 clean:
 	rm -rf $(VENV) $(ORACLE_VENV) out .cache
