@@ -2,6 +2,8 @@
 
 Everything edgeocr writes goes to a temporary sibling first and is renamed into place at the end
 (``os.replace`` is atomic on one filesystem), as ai-hub-models' ``download_model`` does.
+Temp names carry the owner's PID (files) or a lock file (folders, :mod:`edgeocr.stale`), so the
+leftovers of a killed run (kill -9) are removed by the next run that writes the same output.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Union
 
+from . import stale
 from .errors import InputError, OutputExistsError
 
 PathLike = Union[str, Path]
@@ -23,7 +26,8 @@ def atomic_file(path: PathLike, mode: str = "w", encoding: str = "utf-8") -> Ite
     """Open a temp file beside ``path``; on success rename it to ``path``, on error delete it."""
     path = Path(path)
     _check_writable_parent(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    _sweep_files(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.pid{os.getpid()}-", suffix=".tmp", dir=str(path.parent))
     os.close(fd)
     try:
         kwargs = {} if "b" in mode else {"encoding": encoding}
@@ -61,10 +65,13 @@ def atomic_dir(path: PathLike, force: bool = False) -> Iterator[Path]:
     if path.exists() and not force:
         raise OutputExistsError("already exists; pass --force to replace it", path)
     _check_writable_parent(path)
+    sweep_partials(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=str(path.parent)))
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700
     try:
+        stale.write_lock(tmp)
         yield tmp
+        (tmp / stale.LOCK_NAME).unlink()
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -76,6 +83,33 @@ def atomic_dir(path: PathLike, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def sweep_partials(path: PathLike) -> None:
+    """Remove ``.<name>.*.partial`` temp folders beside ``path`` left by dead processes."""
+    path = Path(path)
+    stale.sweep(path.parent if str(path.parent) else Path("."), f".{glob_escape(path.name)}.*.partial")
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters escaped (an output may be called ``out[1]``)."""
+    import glob
+
+    return glob.escape(name)
+
+
+def _sweep_files(path: Path) -> None:
+    """Remove ``.<name>.pidN-*.tmp`` files of :func:`atomic_file` whose process N is gone."""
+    for tmp in path.parent.glob(f".{glob_escape(path.name)}.pid*-*.tmp"):
+        try:
+            pid = int(tmp.name[len(path.name) + 5:].split("-", 1)[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                stale.log.warning("removed %s, left behind by edgeocr process %d that no longer runs", tmp, pid)
+        except (ValueError, OSError):
+            continue
 
 
 def _umask() -> int:

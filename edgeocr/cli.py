@@ -2,19 +2,27 @@
 
 Lazy loading keeps ``edgeocr ocr`` on a board from importing paddle, onnx or matplotlib. Every
 subcommand maps its options onto one library call (optimum's ``main()`` -> ``main_export``).
-Errors derived from :class:`~edgeocr.errors.EdgeOCRError` become one line on stderr and a non-zero
-exit; Ctrl-C exits 130 after the atomic writers have cleaned up.
+Every failure ends as ONE line on stderr and an exit code (:meth:`LazyGroup.main`, used by the console
+script and by click's test runner alike): :class:`~edgeocr.errors.EdgeOCRError` and usage errors name
+the file or option; an OS error names the file and the reason; Ctrl-C exits 130 and SIGTERM 143 after
+the atomic writers have cleaned up; anything unexpected is one line too (``-vv`` shows the traceback).
 """
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
+import os
 import sys
 from typing import Any, Dict, List, Optional
 
 import click
 
 from .errors import EdgeOCRError
+from .signals import EXIT_SIGINT, EXIT_SIGTERM, Terminated, handle_sigterm
+
+EXIT_USAGE = 2  # click's code for a bad option or argument
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug of ours, not the user's input
 
 # name -> "module:attribute". One line per command; the module is imported on first use.
 COMMANDS: Dict[str, str] = {
@@ -49,6 +57,69 @@ class LazyGroup(click.Group):
             ) from None
         return getattr(module, attr)
 
+    def main(self, args: Any = None, prog_name: Optional[str] = None, complete_var: Optional[str] = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run the command; with ``standalone_mode`` every error is one ``edgeocr: error:`` line + exit code."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        with handle_sigterm():
+            code = run_guarded(lambda: super(LazyGroup, self).main(args, prog_name, complete_var,
+                                                                    standalone_mode=False, **extra))
+        sys.exit(code)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def error_line(message: str) -> None:
+    """The one error line every failure ends with."""
+    click.echo(f"edgeocr: error: {_one_line(message)}", err=True)
+
+
+def run_guarded(call: Any) -> int:
+    """Call ``call()`` and map its outcome to an exit code, printing one line for any failure."""
+    try:
+        result = call()
+    except Terminated:
+        click.echo("edgeocr: terminated (SIGTERM); nothing half-written was kept", err=True)
+        return EXIT_SIGTERM
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("edgeocr: interrupted; nothing half-written was kept", err=True)
+        return EXIT_SIGINT
+    except EdgeOCRError as exc:
+        error_line(str(exc))
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        error_line(exc.format_message() + hint)
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        error_line(exc.format_message())
+        return exc.exit_code
+    except MemoryError:
+        error_line("out of memory; use a smaller input (e.g. a lower --det-limit-side-len) or fewer threads")
+        return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = exc.strerror or str(exc)
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            reason += " (check the permissions, or that the file system is not read-only)"
+        elif exc.errno == errno.ENOSPC:
+            reason += " (free some disk space)"
+        error_line(f"{where}{reason}")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback for the user
+        if logging.getLogger().isEnabledFor(logging.DEBUG) or os.environ.get("EDGEOCR_TRACEBACK"):
+            raise
+        error_line(f"unexpected {type(exc).__name__}: {exc} (a bug in edgeocr; run with -vv for the traceback "
+                   "and report it)")
+        return EXIT_INTERNAL
+    # Without standalone mode click returns (not raises) the code of `ctx.exit(code)`.
+    return result if isinstance(result, int) else 0
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug). Default: warnings and progress only.")
@@ -68,24 +139,5 @@ def cli(verbose: int) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> Any:
-    """Entry point: run the group, turning known errors into one line and an exit code."""
-    try:
-        result = cli.main(args=argv, prog_name="edgeocr", standalone_mode=False)
-    except EdgeOCRError as exc:
-        click.echo(f"edgeocr: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("edgeocr: interrupted; nothing half-written was kept", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("edgeocr: interrupted; nothing half-written was kept", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    # Without standalone mode click returns (not raises) the code of `ctx.exit(code)`.
-    if isinstance(result, int) and result:
-        sys.exit(result)
-    return None
+    """Entry point (console script): run the group; errors become one line and an exit code."""
+    return cli.main(args=argv, prog_name="edgeocr")

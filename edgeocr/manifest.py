@@ -13,8 +13,10 @@ ai-hub-models' ``metadata.yaml``, but one file per bundle.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
@@ -26,6 +28,10 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+# JSON Schema of manifest.json, shared with the Android core (issue 9); validated on every load.
+SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
+# A manifest is a few KB; anything this big is not one (and would cost memory to parse).
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 STAGES = ("det", "cls", "rec")
 
 # Model file formats a bundle can hold, and the backend that runs each by default.
@@ -94,6 +100,8 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any], path: Optional[Path] = None) -> "Manifest":
+        if not isinstance(data, dict):
+            raise InputError(f"is not a bundle manifest (a JSON {type(data).__name__}, expected an object)", path)
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise InputError(
@@ -101,6 +109,7 @@ class Manifest:
                 "re-run `edgeocr convert` with this version",
                 path,
             )
+        validate_schema(data, path)
         try:
             stages = {
                 name: StageEntry(
@@ -118,6 +127,35 @@ class Manifest:
             raise InputError(f"manifest is malformed ({exc})", path) from None
 
 
+@functools.lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validate_schema(data: Any, path: Optional[Path] = None) -> None:
+    """Check ``data`` against ``manifest.schema.json``; the first problem becomes one :class:`InputError`.
+
+    The message gives the JSON path of the bad value (``stages.det.params.limit_side_len``) and why.
+    """
+    import jsonschema
+
+    errors = sorted(_validator().iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not errors:
+        return
+    err = jsonschema.exceptions.best_match(errors)
+    where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+    message = err.message if len(err.message) <= 200 else err.message[:200] + "…"
+    if err.validator in ("pattern", "not") and isinstance(err.schema, dict) and err.schema.get("description"):
+        message = f"{err.instance!r}: {err.schema['description']}"
+    more = f" (+{len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    raise InputError(f"does not match the bundle manifest schema at {where}: {message}{more}", path)
+
+
 @dataclass
 class Bundle:
     """A loaded bundle: its directory and parsed manifest."""
@@ -126,11 +164,19 @@ class Bundle:
     manifest: Manifest
 
     def stage_path(self, stage: str) -> Path:
-        return self.root / self.manifest.stages[stage].file
+        return self._inside(self.manifest.stages[stage].file)
 
     @property
     def dictionary_path(self) -> Path:
-        return self.root / self.manifest.dictionary.file
+        return self._inside(self.manifest.dictionary.file)
+
+    def _inside(self, name: str) -> Path:
+        """``root/name``, refused unless it resolves (symlinks followed) to a file inside the bundle."""
+        path = self.root / name
+        root = os.path.realpath(self.root)
+        if os.path.commonpath([root, os.path.realpath(path)]) != root:
+            raise InputError(f"is listed in manifest.json but lies outside the bundle folder {self.root}", path)
+        return path
 
     def verify(self) -> None:
         """Check every file's size and sha256 against the manifest (raises :class:`ChecksumError`)."""
@@ -138,10 +184,14 @@ class Bundle:
         d = self.manifest.dictionary
         entries.append((d.file, d.size, d.sha256))
         for name, size, digest in entries:
-            path = self.root / name
+            path = self._inside(name)
             if not path.is_file():
                 raise InputError("listed in manifest.json but missing from the bundle", path)
-            if path.stat().st_size != size or sha256_file(path) != digest:
+            try:
+                matches = path.stat().st_size == size and sha256_file(path) == digest
+            except OSError as exc:
+                raise InputError(f"cannot be read ({exc.strerror or exc})", path) from None
+            if not matches:
                 raise ChecksumError("does not match the size/sha256 in manifest.json (corrupted or edited?)", path)
 
 
@@ -154,9 +204,13 @@ def load_bundle(root: Union[str, Path], verify: bool = True) -> Bundle:
     if not path.is_file():
         raise InputError("has no manifest.json; is this a bundle made by `edgeocr convert`?", root)
     try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise InputError(f"is {path.stat().st_size} bytes; a manifest is a few KB (limit {MAX_MANIFEST_BYTES})", path)
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"is not valid JSON ({exc})", path) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(f"is not valid JSON ({str(exc)[:160]})", path) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", path) from None
     bundle = Bundle(root=root, manifest=Manifest.from_dict(data, path))
     if verify:
         bundle.verify()

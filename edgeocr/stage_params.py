@@ -10,13 +10,49 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Tuple, Type, TypeVar
+from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar
 
 from .errors import ConfigError
 
 T = TypeVar("T")
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
+
+
+@dataclass(frozen=True)
+class Range:
+    """Valid values of a numeric parameter: ``lo <= v <= hi`` (``lo < v`` when ``lo_open``).
+
+    Defined once here and used by the dataclass checks, the CLI options (click ranges) and
+    ``manifest.schema.json`` (a test checks the schema says the same).
+    """
+
+    lo: float
+    hi: float
+    lo_open: bool = False
+
+    def contains(self, value: float) -> bool:
+        return (value > self.lo if self.lo_open else value >= self.lo) and value <= self.hi
+
+    def describe(self) -> str:
+        return f"{'(' if self.lo_open else '['}{_num(self.lo)}, {_num(self.hi)}]"
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def ranged(default: Any, lo: float, hi: float, lo_open: bool = False) -> Any:
+    """A dataclass field with a default and a :class:`Range` in its metadata."""
+    return dataclasses.field(default=default, metadata={"range": Range(lo, hi, lo_open)})
+
+
+def field_range(cls: Type[Any], name: str) -> Optional[Range]:
+    """The :class:`Range` of field ``name`` of params class ``cls`` (None if unbounded)."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            return f.metadata.get("range")
+    return None
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
@@ -30,16 +66,16 @@ class DetParams:
     Output: ``[1, 1, H', W']`` text probability map in [0, 1].
     """
 
-    limit_side_len: int = 960
+    limit_side_len: int = ranged(960, 32, 8192)
     limit_type: str = "max"  # "max": shrink so the longer side <= limit; "min": grow the shorter side
     mean: Tuple[float, float, float] = IMAGENET_MEAN
     std: Tuple[float, float, float] = IMAGENET_STD
     color_order: str = "BGR"
-    thresh: float = 0.3  # binarization threshold of the probability map
-    box_thresh: float = 0.6  # boxes whose mean score is below this are dropped
-    unclip_ratio: float = 1.5  # DB's offset = area * ratio / perimeter
-    max_candidates: int = 1000
-    min_size: int = 3  # boxes whose short side is below this (pixels, map scale) are dropped
+    thresh: float = ranged(0.3, 0.0, 1.0)  # binarization threshold of the probability map
+    box_thresh: float = ranged(0.6, 0.0, 1.0)  # boxes whose mean score is below this are dropped
+    unclip_ratio: float = ranged(1.5, 0.0, 10.0, lo_open=True)  # DB's offset = area * ratio / perimeter
+    max_candidates: int = ranged(1000, 1, 100000)
+    min_size: int = ranged(3, 0, 10000)  # boxes whose short side is below this (pixels, map scale) are dropped
     score_mode: str = "fast"  # "fast": mean inside the bbox polygon; "slow": inside the contour
     use_dilation: bool = False
     box_type: str = "quad"
@@ -49,10 +85,7 @@ class DetParams:
         _choice("score_mode", self.score_mode, ("fast", "slow"))
         _choice("color_order", self.color_order, ("BGR", "RGB"))
         _choice("box_type", self.box_type, ("quad",))
-        if self.limit_side_len < 32:
-            raise ConfigError(f"det limit_side_len={self.limit_side_len} must be >= 32")
-        _unit_interval("thresh", self.thresh)
-        _unit_interval("box_thresh", self.box_thresh)
+        check_ranges(self, "det")
 
 
 @dataclass(frozen=True)
@@ -65,12 +98,11 @@ class ClsParams:
 
     image_shape: Tuple[int, int, int] = (3, 48, 192)
     labels: Tuple[str, ...] = ("0", "180")
-    thresh: float = 0.9  # rotate a crop by 180 only when label "180" scores above this
-    batch_size: int = 6
+    thresh: float = ranged(0.9, 0.0, 1.0)  # rotate a crop by 180 only when label "180" scores above this
+    batch_size: int = ranged(6, 1, 1024)
 
     def __post_init__(self) -> None:
-        _unit_interval("cls thresh", self.thresh)
-        _positive("cls batch_size", self.batch_size)
+        check_ranges(self, "cls")
 
 
 @dataclass(frozen=True)
@@ -84,12 +116,12 @@ class RecParams:
     """
 
     image_shape: Tuple[int, int, int] = (3, 32, 320)
-    batch_size: int = 6
+    batch_size: int = ranged(6, 1, 1024)
     use_space_char: bool = True
     decoder: str = "ctc_greedy"
 
     def __post_init__(self) -> None:
-        _positive("rec batch_size", self.batch_size)
+        check_ranges(self, "rec")
         _choice("decoder", self.decoder, ("ctc_greedy",))
 
 
@@ -98,10 +130,10 @@ class PipelineParams:
     """det -> cls -> rec glue (PaddleOCR ``TextSystem``)."""
 
     use_cls: bool = True
-    drop_score: float = 0.5  # recognized lines scoring below this are dropped from the result
+    drop_score: float = ranged(0.5, 0.0, 1.0)  # recognized lines scoring below this are dropped from the result
 
     def __post_init__(self) -> None:
-        _unit_interval("drop_score", self.drop_score)
+        check_ranges(self, "")
 
 
 STAGE_PARAMS: Dict[str, Type[Any]] = {"det": DetParams, "cls": ClsParams, "rec": RecParams}
@@ -131,11 +163,14 @@ def _choice(name: str, value: Any, valid: Tuple[Any, ...]) -> None:
         raise ConfigError(f"{name}={value!r} is not supported; valid choices: {', '.join(map(str, valid))}")
 
 
-def _unit_interval(name: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{name}={value} must be within [0, 1]")
-
-
-def _positive(name: str, value: int) -> None:
-    if value < 1:
-        raise ConfigError(f"{name}={value} must be >= 1")
+def check_ranges(params: Any, stage: str) -> None:
+    """Type and range of every numeric field, named like the override (``det_unclip_ratio``)."""
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        name = f"{stage}_{f.name}" if stage else f.name
+        want = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(str(f.type))
+        if want is not None and (not isinstance(value, want) or (want is not bool and isinstance(value, bool))):
+            raise ConfigError(f"{name}={value!r} must be of type {f.type}")
+        rng = f.metadata.get("range")
+        if rng is not None and not rng.contains(value):
+            raise ConfigError(f"{name}={value} is out of range; valid: {rng.describe()}")
