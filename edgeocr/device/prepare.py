@@ -42,7 +42,11 @@ from .transport import Transport, expand_home, script_argv
 log = logging.getLogger(__name__)
 
 # What the on-device runtime and the eval/bench CLIs import. Versions follow the host's.
-RUNTIME_PACKAGES = ("numpy", "opencv-python-headless", "onnxruntime", "pyclipper", "click", "tqdm")
+RUNTIME_PACKAGES = ("numpy", "opencv-python-headless", "onnxruntime", "pyclipper", "click", "tqdm",
+                    # manifest.schema.json is validated on every bundle load (jsonschema + its dependencies,
+                    # downloaded with --no-deps) and images are size-checked from their header (Pillow).
+                    "jsonschema", "jsonschema-specifications", "referencing", "rpds-py", "attrs",
+                    "typing-extensions", "Pillow")
 # Nice to have on the device (bench memory, metrics); installed when a wheel exists for it.
 OPTIONAL_PACKAGES = ("psutil", "rapidfuzz", "shapely")
 STAMP = "prepared.json"
