@@ -17,7 +17,7 @@ DEMO_OUT ?= out/bundles
 # "rejected" and not written.
 DEMO_VARIANTS ?= onnx-fp32,lite-arm-fp32,lite-x86-fp32,onnx-int8,onnx-int8-dynamic,onnx-fp16,ort-fp32,ort-int8,lite-x86-int8,lite-x86-int16,lite-x86-slim,lite-arm-int8,lite-arm-int16,lite-arm-slim,onnx-slim
 
-.PHONY: setup setup-apt setup-venv setup-oracle demo test bench bench-rapidocr quant-report clean android-jvm-deps
+.PHONY: setup setup-apt setup-venv setup-oracle demo test bench bench-rapidocr quant-report clean android android-jvm-deps
 
 setup: setup-apt setup-venv setup-oracle  ## install everything (apt + pip), idempotent
 
@@ -65,6 +65,13 @@ bench-rapidocr: setup  ## edgeocr vs RapidOCR 1.4.4, same ONNX files and threads
 	$(PY) -m edgeocr.benchmarks.rapidocr_compare --bundle $(DEMO_OUT)/onnx-fp32 \
 	  --images $(EDGEOCR_DATA)/paddleocr_doc_imgs --images $(EDGEOCR_DATA)/paddleocr_doc_imgs/ch \
 	  --images $(EDGEOCR_DATA)/icdar2015_det/ch4_test_images --max-per-dir 50 --threads 2 --rounds 2 --out benchmarks/results
+
+# Bundles the demo APK ships (from $(DEMO_OUT) when `make demo` made them, else built into android_demo/build/bundles).
+ANDROID_VARIANTS ?= onnx-fp32,onnx-int8
+ANDROID_APK ?= android_demo/build/edgeocr-demo.apk
+
+android: setup  ## the Android demo APK, no Gradle (aapt, javac, dx, zipalign, apksigner) -> $(ANDROID_APK)
+	$(PY) android_demo/tools/android_build.py apk --bundles-dir $(DEMO_OUT) --variants $(ANDROID_VARIANTS) --out $(ANDROID_APK)
 
 android-jvm-deps: setup-venv  ## ORT Java API jar + host JNI lib -> android_demo/build/{ort-java,jni-host} (for jvm-ocr / JUnit)
 	$(PY) android_demo/tools/android_build.py jvm-deps

@@ -14,12 +14,19 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import apk  # noqa: E402
 import downloads  # noqa: E402
 import ort_java  # noqa: E402
 
 log = logging.getLogger("android_build")
 ANDROID_DEMO = Path(__file__).resolve().parent.parent
 DEFAULT_BUILD = ANDROID_DEMO / "build"
+DEFAULT_APK = DEFAULT_BUILD / "edgeocr-demo.apk"
+DEFAULT_VARIANTS = "onnx-fp32,onnx-int8"
+# A few of PaddleOCR's own demo images (Apache-2.0) are copied into the APK at build time, never committed.
+DEFAULT_SAMPLES = ("11.jpg", "00018069.jpg", "1.jpg")
+SAMPLES_NOTICE = ("Sample images: PaddleOCR doc/imgs (https://github.com/PaddlePaddle/PaddleOCR), "
+                  "Apache License 2.0.\n")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,6 +48,41 @@ def jvm_deps(build_dir: Path, force: bool) -> None:
     """ai.onnxruntime Java API jars (javac --release 8) + libonnxruntime4j_jni.so for this host."""
     out = ort_java.build(build_dir.resolve(), force=force)
     click.echo(f"java -cp {out.jar}:... -Donnxruntime.native.path={out.jni_dir} ...")
+
+
+@cli.command("apk")
+@click.option("--bundle", "bundles", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A bundle folder to ship (repeatable). Default: --variants looked up in --bundles-dir.")
+@click.option("--bundles-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("out/bundles"),
+              show_default=True, help="Where `make demo` wrote the bundles.")
+@click.option("--variants", default=DEFAULT_VARIANTS, show_default=True,
+              help="Comma-separated variants to ship when no --bundle is given; missing ones are built with "
+                   "`edgeocr convert` into BUILD_DIR/bundles.")
+@click.option("--samples-dir", type=click.Path(path_type=Path, file_okay=False), envvar="EDGEOCR_PARITY_IMAGES",
+              default=None, help="Folder of the sample images [env EDGEOCR_PARITY_IMAGES; default "
+                                 "../shared/data/paddleocr_doc_imgs].")
+@click.option("--sample", "samples", multiple=True, default=DEFAULT_SAMPLES, show_default=True,
+              help="Sample image file names in --samples-dir (repeatable).")
+@click.option("--no-samples", is_flag=True, help="Ship no sample image.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_APK, show_default=True,
+              help="The signed APK to write.")
+@click.option("--build-dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_BUILD,
+              show_default=True, help="Intermediates, ORT Java jars, bundles built on demand.")
+def apk_cmd(bundles: tuple[Path, ...], bundles_dir: Path, variants: str, samples_dir: Path | None,
+            samples: tuple[str, ...], no_samples: bool, out: Path, build_dir: Path) -> None:
+    """Build the signed demo APK (aapt, javac, dx, zipalign, apksigner; no Gradle)."""
+    build_dir = build_dir.resolve()
+    if not bundles:
+        names = [v.strip() for v in variants.split(",") if v.strip()]
+        if not names:
+            raise click.BadParameter("no variant given", param_hint="--variants")
+        bundles = tuple(apk.build_missing_bundles(names, bundles_dir, build_dir / "bundles").values())
+    if samples_dir is None:
+        samples_dir = ANDROID_DEMO.parent.parent / "shared" / "data" / "paddleocr_doc_imgs"
+    sample_paths = () if no_samples else tuple(samples_dir / s for s in samples)
+    summary = apk.build_apk(apk.ApkConfig(bundles=tuple(b.resolve() for b in bundles), samples=sample_paths,
+                                          out=out.resolve(), build_dir=build_dir, samples_notice=SAMPLES_NOTICE))
+    click.echo(f"{summary.apk}  {summary.size / 1e6:.1f} MB  ({summary.seconds:.0f} s)")
 
 
 def main() -> None:
