@@ -51,6 +51,24 @@ def det_resize_hw(h: int, w: int, params: DetParams) -> Tuple[int, int]:
     return resize_h, resize_w
 
 
+# Largest detector input (H' x W' pixels). 4096 x 4096 is 16.8 Mpx: 200 MB of fp32 input and ~1 GB of
+# DB activations; beyond that a board runs out of memory (``--det-limit-type min`` with a large
+# ``--det-limit-side-len`` on a long, thin image asked for gigabytes, issue 11).
+DET_MAX_INPUT_PIXELS = 4096 * 4096
+
+
+def check_det_input(h: int, w: int, resize_h: int, resize_w: int, params: DetParams) -> None:
+    """Refuse a detector input over :data:`DET_MAX_INPUT_PIXELS` with one line naming the options."""
+    if resize_h * resize_w > DET_MAX_INPUT_PIXELS:
+        from .errors import InputError
+
+        raise InputError(
+            f"a {w}x{h} image with det limit_type={params.limit_type!r} limit_side_len={params.limit_side_len} "
+            f"needs a {resize_w}x{resize_h} detector input ({resize_w * resize_h / 1e6:.0f} Mpx), over the cap of "
+            f"{DET_MAX_INPUT_PIXELS / 1e6:.1f} Mpx; use --det-limit-type max or a smaller --det-limit-side-len"
+        )
+
+
 def det_preprocess(img: np.ndarray, params: DetParams) -> DetInput:
     """Resize and normalize a ``[h, w, 3]`` uint8 BGR image for the DB detector.
 
@@ -64,6 +82,7 @@ def det_preprocess(img: np.ndarray, params: DetParams) -> DetInput:
         img = padded
     h, w = img.shape[:2]
     resize_h, resize_w = det_resize_hw(h, w, params)
+    check_det_input(h, w, resize_h, resize_w, params)
     resized = cv2.resize(img, (resize_w, resize_h))
     if params.color_order == "RGB":
         resized = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)

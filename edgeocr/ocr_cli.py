@@ -17,7 +17,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import click
 
 from .backends.base import BACKENDS
-from .errors import EdgeOCRError
+from .cli_validation import InputPath, OutputPath, ThreadCount, check_input_path, check_separate, param_range_type
+from .errors import EdgeOCRError, InputError
+from .image_io import MAX_IMAGE_PIXELS
 from .stage_params import ClsParams, DetParams, PipelineParams, RecParams
 
 log = logging.getLogger(__name__)
@@ -45,23 +47,27 @@ _NOT_OPTIONS = {"mean", "std", "color_order", "box_type", "image_shape", "labels
 _TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
-def _override_fields() -> List[Tuple[str, dataclasses.Field]]:
-    """``(override name, field)`` for every scalar stage parameter users may override."""
+def _override_fields() -> List[Tuple[str, dataclasses.Field, type]]:
+    """``(override name, field, params class)`` for every scalar stage parameter users may override."""
     out = []
     for prefix, cls in (("det_", DetParams), ("cls_", ClsParams), ("rec_", RecParams), ("", PipelineParams)):
         for f in dataclasses.fields(cls):
             if f.name not in _NOT_OPTIONS and str(f.type) in _TYPES:
-                out.append((prefix + f.name, f))
+                out.append((prefix + f.name, f, cls))
     return out
 
 
 def _override_options(func: Callable) -> Callable:
     """Attach one ``--<name>`` option per overridable parameter (default: the manifest's value)."""
-    for name, f in reversed(_override_fields()):
+    for name, f, cls in reversed(_override_fields()):
         flag = "--" + name.replace("_", "-")
         help_text = f"{_FIELD_HELP.get(name, name)} Default: the bundle manifest's value (PP-OCRv2: {f.default})."
         if str(f.type) == "bool":
             opt = click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help_text)
+        elif str(f.type) in ("int", "float"):
+            # The valid range comes from stage_params (defined once), checked before any model loads.
+            opt = click.option(flag, name, type=param_range_type(cls, f.name, _TYPES[str(f.type)]), default=None,
+                               help=help_text)
         else:
             opt = click.option(flag, name, type=_TYPES[str(f.type)], default=None, help=help_text)
         func = opt(func)
@@ -72,11 +78,15 @@ def expand_images(args: Tuple[str, ...]) -> List[Path]:
     """Files as given, directories replaced by their image files (sorted, not recursive).
 
     A directory without image files stays in the list, so reading it reports one error line.
+    A FIFO, device or socket is never opened (reading a named pipe blocks forever): it stays in the
+    list as a path that :func:`check_image_arg` reports.
     """
     paths: List[Path] = []
     for arg in args:
         p = Path(arg)
-        found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES) if p.is_dir() else []
+        found = []
+        if check_input_path(p, "dir") is None:
+            found = sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES and not q.is_dir())
         if found:
             paths.extend(found)
         else:
@@ -92,7 +102,7 @@ def _vis_path(vis_dir: Path, image: Path, used: Dict[str, int]) -> Path:
 
 
 @click.command("ocr", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("bundle", type=InputPath("dir"))
 @click.argument("images", nargs=-1, required=True)
 @click.option(
     "--backend",
@@ -102,18 +112,22 @@ def _vis_path(vis_dir: Path, image: Path, used: Dict[str, int]) -> Path:
 )
 @click.option(
     "--threads",
-    type=click.IntRange(min=1),
+    type=ThreadCount(),
     default=None,
-    help="Inference threads. Default: the backend's own (onnxruntime: all cores; Paddle-Lite's Python API: 1).",
+    help="Inference threads, 1 to 4 x cores (a warning above the core count). Default: the backend's own "
+    "(onnxruntime: all cores; Paddle-Lite's Python API: 1).",
 )
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--max-image-pixels", type=click.IntRange(min=0), default=MAX_IMAGE_PIXELS, show_default=True,
+              help="Refuse images with more pixels than this, checked from the file header before decoding "
+                   "(Pillow's MAX_IMAGE_PIXELS; a small PNG can declare 30000x30000 = 3.6 GB). 0: no limit.")
+@click.option("--json", "json_out", type=OutputPath("file"), default=None,
               help="Write boxes, texts, scores and timings of every image to this JSON file (atomically).")
-@click.option("--vis", "vis_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--vis", "vis_dir", type=OutputPath("dir"), default=None,
               help="Write DIR/<image>.png: boxes on the image and the text beside it (needs Pillow and a CJK font).")
 @click.option("--no-cls", is_flag=True, default=False,
               help="Skip the 180-degree classifier: faster, but upside-down lines are misread.")
 @click.option("--no-verify", is_flag=True, default=False, help="Skip the sha256 check of the bundle files on load.")
-@click.option("--source-models", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+@click.option("--source-models", type=InputPath("dir"), default=None,
               help="With --backend paddle: folder of the original Paddle model dirs the bundle was converted from "
                    "(sha256-checked against the manifest). Runs the Paddle originals as the host-side reference.")
 @_override_options
@@ -122,6 +136,7 @@ def ocr_command(
     images: Tuple[str, ...],
     backend: Optional[str],
     threads: Optional[int],
+    max_image_pixels: int,
     json_out: Optional[Path],
     vis_dir: Optional[Path],
     no_cls: bool,
@@ -143,18 +158,25 @@ def ocr_command(
     paths = expand_images(images)
     if not paths:
         raise click.UsageError("no image files found in the given IMAGE arguments")
+    inputs = [("BUNDLE", bundle)] + [("IMAGE", p) for p in paths]
+    for name, out in (("--json", json_out), ("--vis", vis_dir)):
+        check_separate((name, out), inputs)
     ocr = OCR(bundle, backend=backend, threads=threads, use_cls=False if no_cls else None,
-              verify=not no_verify, source_models=source_models, **overrides)
+              verify=not no_verify, source_models=source_models, max_image_pixels=max_image_pixels or None,
+              **overrides)
     records: List[Dict[str, Any]] = []
     errors: List[Dict[str, str]] = []
     used_names: Dict[str, int] = {}
     try:
         for path in tqdm(paths, desc="ocr", unit="img", file=sys.stderr, disable=True if len(paths) < 2 else None):
             try:
+                problem = check_input_path(path, "any")
+                if problem:
+                    raise InputError(problem, path)
                 if vis_dir is not None:
                     from .image_io import read_image
 
-                    img = read_image(path)
+                    img = read_image(path, max_pixels=max_image_pixels or None)
                     result = ocr(img)
                     result.source = str(path)
                 else:

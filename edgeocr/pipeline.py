@@ -28,9 +28,9 @@ from .crop import crop_boxes
 from .ctc_decode import CTCDecoder, load_character_list
 from .det_postprocess import db_postprocess
 from .det_preprocess import det_preprocess
-from .errors import ChecksumError, ConfigError, InputError
+from .errors import ChecksumError, ConfigError, InputError, ModelFormatError
 from .hashing import sha256_file
-from .image_io import read_image, to_bgr
+from .image_io import MAX_IMAGE_PIXELS, read_image, to_bgr
 from .manifest import Bundle, load_bundle
 from .rec_preprocess import rec_batches
 from .stage_params import ClsParams, DetParams, PipelineParams, RecParams, params_from_dict, params_to_dict
@@ -123,17 +123,45 @@ class RecOutput:
     infer: float = 0.0
 
 
-class _TimedModel:
-    """A backend as a ``[batch] -> output`` callable that adds up its own inference time."""
+# What each stage's output looks like; a model in the wrong slot (det.onnx replaced by the cls model,
+# or a manifest edited to point at another file) fails this check with one line naming the file.
+_OUTPUT_CHECKS: Dict[str, Tuple[Callable[[Tuple[int, ...]], bool], str]] = {
+    "det": (lambda s: len(s) == 4 and s[1] == 1, "[N, 1, H, W]"),
+    "cls": (lambda s: len(s) == 2 and s[1] == 2, "[N, 2]"),
+    "rec": (lambda s: len(s) == 3, "[N, T, classes]"),
+}
 
-    def __init__(self, backend: Backend) -> None:
+
+class _TimedModel:
+    """A backend as a ``[batch] -> output`` callable that adds up its own inference time.
+
+    ``stage`` and ``path`` name the model when it rejects its input or returns another stage's
+    output shape (a model in the wrong slot), instead of a backend traceback.
+    """
+
+    def __init__(self, backend: Backend, stage: str = "", path: Optional[Path] = None) -> None:
         self.backend = backend
+        self.stage = stage
+        self.path = path
         self.seconds = 0.0
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
-        out = self.backend.run_single(x)
+        try:
+            out = self.backend.run_single(x)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every backend raises its own types on a bad model/input
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise ModelFormatError(
+                f"the {self.stage} model rejected a {self.stage} input of shape {list(x.shape)} ({first}); "
+                f"is this file really the {self.stage} model?", self.path) from None
         self.seconds += time.perf_counter() - t0
+        check = _OUTPUT_CHECKS.get(self.stage)
+        if check is not None and not check[0](tuple(out.shape)):
+            raise ModelFormatError(
+                f"returned shape {list(out.shape)}, not a {self.stage} model's {check[1]}; is this file really the "
+                f"{self.stage} model (another stage's model in its slot)?", self.path)
         return out
 
     def take(self) -> float:
@@ -171,6 +199,26 @@ def split_overrides(overrides: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
     return split
 
 
+def check_dictionary(bundle: Bundle, decoder: CTCDecoder) -> None:
+    """The dictionary file's entries must equal what the manifest and the recognizer's class count say.
+
+    One line naming the dictionary and both counts (not "check --rec"): the recognizer has
+    ``entries + 2`` classes (CTC blank + dictionary + space).
+    """
+    m = bundle.manifest
+    rec_classes = m.stages["rec"].outputs[0].shape[-1] if m.stages["rec"].outputs else None
+    file_entries = decoder.num_classes - 1 - (1 if m.dictionary.use_space_char else 0)
+    if isinstance(rec_classes, int) and rec_classes > 0 and rec_classes != decoder.num_classes:
+        raise InputError(
+            f"has {file_entries} entries but the recognizer has {rec_classes} classes, i.e. needs "
+            f"{rec_classes - 1 - (1 if m.dictionary.use_space_char else 0)} entries (classes = CTC blank + entries"
+            f"{' + space' if m.dictionary.use_space_char else ''}); use the dictionary the model was trained with",
+            bundle.dictionary_path)
+    if file_entries != m.dictionary.entries:
+        raise InputError(f"has {file_entries} entries but manifest.json says {m.dictionary.entries}",
+                         bundle.dictionary_path)
+
+
 class OCR:
     """PP-OCRv2 text detection + recognition from a bundle made by ``edgeocr convert``.
 
@@ -181,7 +229,9 @@ class OCR:
     :func:`~edgeocr.backends.base.create_backend` (e.g. ``graph_opt``). ``source_models``: with
     ``backend="paddle"``, the folder holding the original Paddle model dirs the bundle was converted
     from (checked against the sha256s in the manifest): the pipeline then runs the Paddle originals
-    as the host-side reference. ``overrides``: parameter overrides, see the module docstring.
+    as the host-side reference. ``max_image_pixels``: refuse image files declaring more pixels
+    (header check before decoding; None: no limit). ``overrides``: parameter overrides, see the
+    module docstring.
     """
 
     def __init__(
@@ -193,8 +243,10 @@ class OCR:
         verify: bool = True,
         backend_options: Optional[Mapping[str, Any]] = None,
         source_models: Optional[Union[str, Path]] = None,
+        max_image_pixels: Optional[int] = MAX_IMAGE_PIXELS,
         **overrides: Any,
     ) -> None:
+        self.max_image_pixels = max_image_pixels
         self.bundle: Bundle = load_bundle(bundle_dir, verify=verify)
         manifest = self.bundle.manifest
         split = split_overrides(overrides)
@@ -206,7 +258,9 @@ class OCR:
         self.pipeline_params: PipelineParams = params_from_dict(PipelineParams, manifest.pipeline, split["pipeline"])
         self.backend_name = backend or manifest.backend
         self.threads = threads
-        self.decoder = CTCDecoder(load_character_list(self.bundle.dictionary_path, self.rec_params.use_space_char))
+        self.decoder = CTCDecoder(load_character_list(self.bundle.dictionary_path, self.rec_params.use_space_char),
+                                  dictionary=self.bundle.dictionary_path)
+        check_dictionary(self.bundle, self.decoder)
         options = dict(backend_options or {})
         if self.backend_name == "paddle-lite":
             # A .nb runs correctly only on the Lite version and target (arm/x86) that wrote it.
@@ -225,7 +279,7 @@ class OCR:
         try:
             for stage in stages:
                 self._models[stage] = _TimedModel(
-                    create_backend(self.backend_name, paths[stage], threads=threads, **options)
+                    create_backend(self.backend_name, paths[stage], threads=threads, **options), stage, paths[stage]
                 )
         except BaseException:
             self.close()
@@ -298,7 +352,7 @@ class OCR:
         source = None
         if isinstance(image, (str, Path)):
             source = str(image)
-            img = read_image(image)
+            img = read_image(image, max_pixels=self.max_image_pixels)
         else:
             img = to_bgr(image)
         timings = StageTimings()
