@@ -6,6 +6,7 @@ from typing import Optional, Tuple
 
 import click
 
+from edgeocr.cli_validation import CommaList, InputPath, OutputPath
 from edgeocr.lite_env import DEFAULT_LITE_VERSION, HOST_VERIFY_LITE_VERSION, LITE_PYTHONS
 
 from .convert import PARITY_IMAGES_ENV, ConvertOptions, convert
@@ -13,17 +14,20 @@ from .quant_builders import OPTION_DEFAULTS
 from .variants import DEFAULT_VARIANTS, VARIANTS
 
 _path = click.Path(path_type=Path)
+_dir = InputPath("dir")
+_drop = click.FloatRange(0.0, 100.0)
 
 
 @click.command("convert")
-@click.option("--out", type=_path, required=True, help="Output folder: one bundle per variant + report.json/report.md.")
-@click.option("--models", type=_path, help="Folder with the PP-OCRv2 model folders and ppocr_keys_v1.txt. "
+@click.option("--out", type=OutputPath("dir"), required=True, help="Output folder: one bundle per variant + report.json/report.md.")
+@click.option("--models", type=_dir, help="Folder with the PP-OCRv2 model folders and ppocr_keys_v1.txt. "
               "Default: the `edgeocr models pull` cache.")
-@click.option("--det", type=_path, help="Paddle det model folder (inference.pdmodel + .pdiparams); overrides --models.")
-@click.option("--rec", type=_path, help="Paddle rec model folder; overrides --models.")
-@click.option("--cls", type=_path, help="Paddle cls (angle classifier) model folder; overrides --models.")
-@click.option("--dict", "dictionary", type=_path, help="Recognizer dictionary; default ppocr_keys_v1.txt in --models.")
-@click.option("--variants", default=",".join(DEFAULT_VARIANTS), show_default=True,
+@click.option("--det", type=_dir, help="Paddle det model folder (inference.pdmodel + .pdiparams); overrides --models.")
+@click.option("--rec", type=_dir, help="Paddle rec model folder; overrides --models.")
+@click.option("--cls", type=_dir, help="Paddle cls (angle classifier) model folder; overrides --models.")
+@click.option("--dict", "dictionary", type=InputPath("file"), help="Recognizer dictionary; default ppocr_keys_v1.txt in --models.")
+@click.option("--variants", type=CommaList(list(VARIANTS), extra=("all",)), default=",".join(DEFAULT_VARIANTS),
+              show_default=True,
               help=f"Comma-separated bundles to build, or 'all'. Available: {', '.join(VARIANTS)}. "
               "Quantized variants need their parent (e.g. onnx-int8 needs onnx-fp32) and pass an accuracy gate.")
 @click.option("--lite-version", type=click.Choice(list(LITE_PYTHONS)), default=DEFAULT_LITE_VERSION, show_default=True,
@@ -32,17 +36,17 @@ _path = click.Path(path_type=Path)
 @click.option("--host-lite-version", type=click.Choice(list(LITE_PYTHONS)), default=HOST_VERIFY_LITE_VERSION,
               show_default=True, help="Paddle-Lite version of the x86 .nb used to check Lite accuracy on this host "
               "(2.10 lacks x86 kernels for rec/cls; a runtime that gives wrong outputs fails parity, named).")
-@click.option("--parity-images", type=_path, help=f"Folder of real text images for the parity check. "
+@click.option("--parity-images", type=_dir, help=f"Folder of real text images for the parity check. "
               f"Default: ${PARITY_IMAGES_ENV}.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists (the old one is kept until the new one is complete).")
 @click.option("--gate-limit", type=click.IntRange(min=1), default=OPTION_DEFAULTS["gate_limit"], show_default=True,
               help="Quantized variants: samples per dataset of the accuracy gate (det: icdar2015_det + msra_td500 "
               "images, rec: icdar2015_rec + iiit5k_rec crops). More = slower, tighter estimate.")
-@click.option("--max-det-drop", type=float, default=OPTION_DEFAULTS["det_drop_pts"], show_default=True,
+@click.option("--max-det-drop", type=_drop, default=OPTION_DEFAULTS["det_drop_pts"], show_default=True,
               help="Accuracy gate: largest allowed det Hmean drop vs the fp32 parent, in points.")
-@click.option("--max-rec-drop", type=float, default=OPTION_DEFAULTS["rec_drop_pts"], show_default=True,
+@click.option("--max-rec-drop", type=_drop, default=OPTION_DEFAULTS["rec_drop_pts"], show_default=True,
               help="Accuracy gate: largest allowed rec accuracy drop vs the fp32 parent, in points.")
-@click.option("--max-cls-drop", type=float, default=OPTION_DEFAULTS["cls_drop_pts"], show_default=True,
+@click.option("--max-cls-drop", type=_drop, default=OPTION_DEFAULTS["cls_drop_pts"], show_default=True,
               help="Accuracy gate: largest allowed angle-classifier accuracy drop vs the fp32 parent, in points.")
 @click.option("--allow-accuracy-drop", is_flag=True,
               help="Write variants that are over the accuracy budget anyway (marked so in their manifest).")
@@ -55,14 +59,17 @@ _path = click.Path(path_type=Path)
 @click.option("--calibration-data", type=_path, envvar="EDGEOCR_DATA", show_envvar=True,
               help="onnx-int8: folder holding the calibration sets (icdar2015_train_calib, icdar2015_rec_train_calib). "
               "Never calibrate on the test sets.")
-@click.option("--slim-det", type=_path, help="lite-*-slim / onnx-slim: the official ch_PP-OCRv2_det_slim_quant_infer "
+@click.option("--strict-sources", is_flag=True,
+              help="Fail when a source model or the dictionary differs from the official release's size/sha256 "
+              "(default: a warning naming the file; e.g. a truncated .pdiparams that Paddle still loads).")
+@click.option("--slim-det", type=_dir, help="lite-*-slim / onnx-slim: the official ch_PP-OCRv2_det_slim_quant_infer "
               "folder. Default: next to the det model.")
 def convert_command(
     out: Path, models: Optional[Path], det: Optional[Path], rec: Optional[Path], cls: Optional[Path],
-    dictionary: Optional[Path], variants: str, lite_version: str, host_lite_version: str,
+    dictionary: Optional[Path], variants: Tuple[str, ...], lite_version: str, host_lite_version: str,
     parity_images: Optional[Path], force: bool, gate_limit: int, max_det_drop: float, max_rec_drop: float,
     max_cls_drop: float, allow_accuracy_drop: bool, calibration_method: Optional[str], gate_data: Optional[Path],
-    calibration_data: Optional[Path], slim_det: Optional[Path],
+    calibration_data: Optional[Path], strict_sources: bool, slim_det: Optional[Path],
 ) -> None:
     """Convert PP-OCRv2 (det, rec, cls) to ONNX and Paddle-Lite bundles, each verified against Paddle.
 
@@ -73,7 +80,7 @@ def convert_command(
     and writes nothing. Example:
       edgeocr convert --out bundles --parity-images photos/
     """
-    names: Tuple[str, ...] = tuple(v.strip() for v in variants.split(",") if v.strip())
+    names: Tuple[str, ...] = tuple(variants)
     if names == ("all",):
         names = tuple(VARIANTS)
     variant_options = {
@@ -88,7 +95,7 @@ def convert_command(
     opts = ConvertOptions(
         out=out, models=models, det=det, rec=rec, cls=cls, dictionary=dictionary, variants=names,
         lite_version=lite_version, host_lite_version=host_lite_version, parity_images=parity_images, force=force,
-        variant_options=variant_options,
+        variant_options=variant_options, strict_sources=strict_sources,
     )
     report = convert(opts, progress=lambda msg: click.echo(msg, err=True))
     for v in report.variants:

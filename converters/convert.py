@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from edgeocr import __version__
-from edgeocr.atomic_io import atomic_dir
+from edgeocr.atomic_io import atomic_dir, sweep_partials
+from edgeocr.cli_validation import check_output_path, check_separate
 from edgeocr.backends.base import Backend, create_backend
 from edgeocr.ctc_decode import CTCDecoder, load_character_list
-from edgeocr.errors import ConfigError, EdgeOCRError, OutputExistsError, ParityError
+from edgeocr.errors import ConfigError, EdgeOCRError, InputError, OutputExistsError, ParityError
 from edgeocr.lite_env import DEFAULT_LITE_VERSION, HOST_VERIFY_LITE_VERSION, check_version
 from edgeocr.manifest import DictionaryEntry, Manifest, StageEntry, TensorSpec, file_entry, write_manifest
 from edgeocr.stage_params import ClsParams, DetParams, PipelineParams, RecParams, params_to_dict
@@ -58,6 +59,7 @@ class ConvertOptions:
     parity_images: Optional[Path] = None
     force: bool = False
     variant_options: Dict[str, Any] = field(default_factory=dict)
+    strict_sources: bool = False  # a source differing from the official release is an error, not a warning
 
 
 @dataclass
@@ -101,7 +103,7 @@ def convert(opts: ConvertOptions, progress: Callable[[str], None] = lambda m: No
     images_dir = _parity_images_dir(opts)
     images = find_images(images_dir)
     # 2. Sources.
-    sources = resolve_sources(opts.models, opts.det, opts.rec, opts.cls, opts.dictionary)
+    sources = resolve_sources(opts.models, opts.det, opts.rec, opts.cls, opts.dictionary, strict=opts.strict_sources)
     det_p, cls_p, rec_p = DetParams(), ClsParams(), RecParams()
     decoder = CTCDecoder(load_character_list(sources.dictionary, rec_p.use_space_char))
     # 3. References (Paddle Inference) and stage identity.
@@ -110,7 +112,7 @@ def convert(opts: ConvertOptions, progress: Callable[[str], None] = lambda m: No
         for stage in STAGE_ORDER:
             progress(f"reference: loading Paddle {stage} model {sources.models[stage].path}")
             refs[stage] = create_backend("paddle", sources.models[stage].path, threads=1)
-            check_stage_identity(sources.models[stage], refs[stage], decoder.num_classes)
+            check_stage_identity(sources.models[stage], refs[stage], decoder.num_classes, sources.dictionary)
             sources.models[stage].output_name = refs[stage].output_names[0]
         # 4. Parity inputs.
         inputs = build_inputs(images, refs["det"].run_single, det_p, cls_p, rec_p)
@@ -151,6 +153,25 @@ def convert(opts: ConvertOptions, progress: Callable[[str], None] = lambda m: No
 
 
 def _check_options(opts: ConvertOptions) -> List[VariantSpec]:
+    problem = check_output_path(Path(opts.out), "dir")
+    if problem:
+        raise InputError(problem, opts.out)
+    # --force replaces --out as a whole: it may never be, hold, or sit inside an input.
+    from edgeocr.model_pull import models_dir
+
+    options = opts.variant_options
+    check_separate(("--out", Path(opts.out)), [
+        ("--models" if opts.models else "the models cache", opts.models or models_dir()),
+        ("--det", opts.det), ("--rec", opts.rec), ("--cls", opts.cls), ("--dict", opts.dictionary),
+        ("--parity-images", opts.parity_images or (Path(os.environ[PARITY_IMAGES_ENV])
+                                                   if os.environ.get(PARITY_IMAGES_ENV) else None)),
+        ("--gate-data", options.get("gate_data")), ("--calibration-data", options.get("calibration_data")),
+        ("--slim-det", options.get("slim_det")),
+    ], replaces_folder=True)
+    sweep_partials(opts.out)  # leftovers of a killed earlier run (kill -9) beside --out
+    duplicates = sorted({v for v in opts.variants if list(opts.variants).count(v) > 1})
+    if duplicates:
+        raise ConfigError(f"--variants names {', '.join(duplicates)} more than once")
     unknown = [v for v in opts.variants if v not in VARIANTS]
     if unknown:
         raise ConfigError(f"unknown variant(s) {', '.join(unknown)}; valid variants: {', '.join(VARIANTS)}")

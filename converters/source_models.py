@@ -6,6 +6,7 @@ truncated ``.pdiparams``, a file that is not a Paddle program, or a det model pa
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional
@@ -13,12 +14,14 @@ from typing import Dict, Optional
 import numpy as np
 
 from edgeocr.ctc_decode import load_character_list
-from edgeocr.errors import InputError, ModelFormatError
+from edgeocr.errors import ChecksumError, InputError, ModelFormatError
 from edgeocr.hashing import sha256_file
 from edgeocr.model_registry import DEFAULT_SYSTEM, REGISTRY
 from edgeocr.model_pull import models_dir
 
 from .stage_specs import STAGE_SPECS
+
+log = logging.getLogger(__name__)
 
 MODEL_FILE = "inference.pdmodel"
 PARAMS_FILE = "inference.pdiparams"
@@ -60,8 +63,13 @@ def resolve_sources(
     rec: Optional[Path] = None,
     cls: Optional[Path] = None,
     dictionary: Optional[Path] = None,
+    strict: bool = False,
 ) -> SourceSet:
-    """Pick each stage's directory (explicit option > ``models`` dir > pulled cache) and validate it."""
+    """Pick each stage's directory (explicit option > ``models`` dir > pulled cache) and validate it.
+
+    Each model and the dictionary are compared with the official release (:mod:`edgeocr.model_registry`):
+    a difference is a warning naming the file, or with ``strict`` a :class:`ChecksumError`.
+    """
     base = Path(models) if models else models_dir()
     if models and not base.is_dir():
         raise InputError("models directory does not exist", base)
@@ -74,9 +82,35 @@ def resolve_sources(
                 f"no {stage} model here; run `edgeocr models pull` or pass --models DIR / --{stage} DIR", path
             )
         resolved[stage] = validate_model_dir(stage, path)
+        check_official(REGISTRY.get(path.name) or REGISTRY[DEFAULT_SYSTEM[stage]], path, strict)
     dict_path = Path(dictionary) if dictionary else base / DEFAULT_SYSTEM["dict"]
     entries = _validate_dictionary(dict_path)
+    if dict_path.name == DEFAULT_SYSTEM["dict"]:
+        check_official(REGISTRY[DEFAULT_SYSTEM["dict"]], dict_path.parent, strict)
     return SourceSet(models=resolved, dictionary=dict_path, dictionary_entries=entries)
+
+
+def check_official(entry: "object", folder: Path, strict: bool) -> None:
+    """Compare ``folder``'s files with the official release ``entry`` (size, then sha256).
+
+    Paddle loads a ``.pdiparams`` missing its last bytes without complaint, and the parity check
+    compares against that same broken file, so this is the only place such damage shows.
+    """
+    for name, (size, digest) in entry.files.items():  # type: ignore[attr-defined]
+        path = folder / name
+        if not path.is_file():
+            continue
+        actual_size = path.stat().st_size
+        if actual_size != size:
+            problem = f"has {actual_size} bytes, the official {entry.name} has {size}"  # type: ignore[attr-defined]
+        elif sha256_file(path) != digest:
+            problem = f"sha256 differs from the official {entry.name}'s"  # type: ignore[attr-defined]
+        else:
+            continue
+        if strict:
+            raise ChecksumError(f"{problem} (truncated or modified?); --strict-sources refuses it", path)
+        log.warning("%s: %s (truncated or modified? converting anyway; --strict-sources makes this an error)",
+                    path, problem)
 
 
 def validate_model_dir(stage: str, path: Path) -> SourceModel:
@@ -97,7 +131,8 @@ def validate_model_dir(stage: str, path: Path) -> SourceModel:
     return model
 
 
-def check_stage_identity(model: SourceModel, backend: "object", num_classes: int) -> None:
+def check_stage_identity(model: SourceModel, backend: "object", num_classes: int,
+                         dictionary: Optional[Path] = None) -> None:
     """Run a probe input through the Paddle model and check its output shape is that stage's.
 
     ``backend`` is a loaded :class:`edgeocr.backends.base.Backend` for ``model``. Catches a det model
@@ -118,6 +153,11 @@ def check_stage_identity(model: SourceModel, backend: "object", num_classes: int
         "cls": lambda s: len(s) == 2 and s[1] == 2,
         "rec": lambda s: len(s) == 3 and s[2] == num_classes,
     }[model.stage]
+    if model.stage == "rec" and len(out.shape) == 3 and out.shape[2] != num_classes:
+        raise ModelFormatError(
+            f"the dictionary has {num_classes - 2} entries (+ blank + space = {num_classes} classes) but the rec "
+            f"model {model.path} outputs {out.shape[2]} classes (needs {out.shape[2] - 2} entries); pass the "
+            "dictionary the model was trained with (--dict)", dictionary)
     if not expected(out.shape):
         want = {"det": "[N, 1, H, W]", "cls": "[N, 2]", "rec": f"[N, T, {num_classes}]"}[model.stage]
         raise ModelFormatError(

@@ -65,7 +65,9 @@ class LazyGroup(click.Group):
         with handle_sigterm():
             code = run_guarded(lambda: super(LazyGroup, self).main(args, prog_name, complete_var,
                                                                     standalone_mode=False, **extra))
-        sys.exit(code)
+        if code:
+            sys.exit(code)
+        return None  # success returns, so `main([...])` can be called from Python
 
 
 def _one_line(text: str) -> str:

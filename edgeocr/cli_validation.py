@@ -246,6 +246,8 @@ class InputPath(click.ParamType):
         self.name = {"file": "file", "dir": "dir"}.get(kind, "path")
 
     def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Path:
+        if str(value).strip() == "":
+            self.fail("'' is an empty path", param, ctx)
         path = Path(os.path.expanduser(str(value)))
         problem = check_input_path(path, self.kind)
         if problem:
@@ -261,6 +263,8 @@ class OutputPath(click.ParamType):
         self.name = "dir" if kind == "dir" else "file"
 
     def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Path:
+        if str(value).strip() == "":
+            self.fail("'' is an empty path", param, ctx)
         path = Path(os.path.expanduser(str(value)))
         problem = check_output_path(path, self.kind)
         if problem:

@@ -8,6 +8,13 @@ land outside the target), into a temp dir that is renamed into the cache only wh
 
 Cache layout (``$EDGEOCR_HOME/models``) mirrors the release: ``<model>/inference.pdmodel``,
 ``<model>/inference.pdiparams``, ``ppocr_keys_v1.txt``.
+
+A hostile or broken mirror cannot fill the disk or hang the pull: a download may not exceed the size
+the registry knows for it (checked against Content-Length first, then while reading), must make
+progress (at least :data:`STALL_MIN_BYTES` every :data:`STALL_WINDOW_S` seconds, so a server
+trickling one byte every 10 s is given up on) and finish within :data:`DOWNLOAD_DEADLINE_S`; an HTML
+page or a body shorter than its Content-Length is reported as such, with byte counts. Temp folders
+carry a lock file (:mod:`edgeocr.stale`): those of a killed pull are removed by the next one.
 """
 from __future__ import annotations
 
@@ -15,8 +22,9 @@ import http.client
 import logging
 import os
 import shutil
+import socket
 import tarfile
-import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,13 +37,20 @@ from tqdm import tqdm
 from .atomic_io import atomic_dir
 from .errors import ChecksumError, ConfigError, InputError, SourceUnavailableError
 from .hashing import sha256_file
-from .home import edgeocr_home
+from .home import edgeocr_home, home_subdir
+from .stale import owned_tempdir, sweep
 from .model_registry import REGISTRY, ModelEntry
 
 log = logging.getLogger(__name__)
 
 SOURCE_ENV = "EDGEOCR_MODEL_SOURCE"
-DOWNLOAD_TIMEOUT_S = 30
+DOWNLOAD_TIMEOUT_S = 30  # per read: no byte for this long = stalled
+STALL_WINDOW_S = 30.0  # ... and at least STALL_MIN_BYTES per window (a 1-byte-per-10-s trickle fails)
+STALL_MIN_BYTES = 16 * 1024
+DOWNLOAD_DEADLINE_S = 900.0  # a whole file (the largest is 8.3 MB): ~9 KB/s at worst
+# A tar holds the registered files plus headers and small .info files.
+ARCHIVE_SLACK_BYTES = 1 << 20
+PULL_TMP_PREFIX = "edgeocr.pull."
 
 
 def models_dir() -> Path:
@@ -78,8 +93,8 @@ def pull(names: Iterable[str] = (), source: Optional[str] = None, force: bool = 
     if unknown:
         raise ConfigError(f"unknown model(s) {unknown}; known: {', '.join(REGISTRY)}")
     source = source if source is not None else os.environ.get(SOURCE_ENV) or None
-    root = models_dir()
-    root.mkdir(parents=True, exist_ok=True)
+    root = home_subdir("models")
+    sweep(root, PULL_TMP_PREFIX + "*")  # leftovers of a pull that was killed (kill -9)
     paths = {}
     for name in wanted:
         entry = REGISTRY[name]
@@ -96,12 +111,24 @@ def _files_dir(entry: ModelEntry, path: Path) -> Path:
     return path if entry.archive else path.parent
 
 
+def max_download_bytes(entry: ModelEntry) -> int:
+    """The most bytes a download of ``entry`` may have: its files' sizes (+ tar overhead for archives)."""
+    total = sum(size for size, _ in entry.files.values())
+    return total + ARCHIVE_SLACK_BYTES + total // 10 if entry.archive else total
+
+
 def _fetch(entry: ModelEntry, source: Optional[str], target: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="edgeocr.pull.", dir=str(target.parent)) as tmp:
+    with owned_tempdir(target.parent, prefix=PULL_TMP_PREFIX) as tmp:
         staging = Path(tmp) / "files"
         staging.mkdir()
-        _acquire(entry, source, staging, Path(tmp))
-        verify_files(entry, staging)
+        label = _acquire(entry, source, staging, Path(tmp))
+        try:
+            verify_files(entry, staging)
+        except (ChecksumError, InputError) as exc:
+            # Name what the user gave (archive, folder or URL), not the temp folder deleted below.
+            member = Path(exc.path).name if exc.path else entry.name
+            exc.path = f"{label} ({member})" if entry.archive else label
+            raise
         if entry.archive:
             with atomic_dir(target, force=True) as out:
                 for name in entry.files:
@@ -111,8 +138,11 @@ def _fetch(entry: ModelEntry, source: Optional[str], target: Path) -> None:
     log.info("%s: pulled into %s", entry.name, target)
 
 
-def _acquire(entry: ModelEntry, source: Optional[str], staging: Path, tmp: Path) -> None:
-    """Put ``entry``'s files into ``staging`` from a folder, a mirror URL or the official URL."""
+def _acquire(entry: ModelEntry, source: Optional[str], staging: Path, tmp: Path) -> str:
+    """Put ``entry``'s files into ``staging`` from a folder, a mirror URL or the official URL.
+
+    Returns what the files came from (folder, archive or URL), for error messages.
+    """
     if source and not _is_url(source):
         src = Path(source).expanduser()
         if not src.is_dir():
@@ -122,13 +152,13 @@ def _acquire(entry: ModelEntry, source: Optional[str], staging: Path, tmp: Path)
             for name in entry.files:
                 if (folder / name).is_file():
                     shutil.copyfile(folder / name, staging / name)
-            return
+            return str(folder)
         if not entry.archive and folder.is_file():
             shutil.copyfile(folder, staging / entry.name)
-            return
+            return str(folder)
         if entry.archive and archive.is_file():
             _extract(entry, archive, staging)
-            return
+            return str(archive)
         raise InputError(f"has neither {entry.name}/ nor {entry.archive_name}", src)
     if source:
         file_name = entry.archive_name if entry.archive else entry.name
@@ -136,38 +166,80 @@ def _acquire(entry: ModelEntry, source: Optional[str], staging: Path, tmp: Path)
     else:
         url = entry.url
     download = tmp / (entry.archive_name if entry.archive else entry.name)
-    _download(url, download)
+    _download(url, download, max_download_bytes(entry))
     if entry.archive:
-        _extract(entry, download, staging)
+        _extract(entry, download, staging, label=url)
     else:
         os.replace(download, staging / entry.name)
+    return url
 
 
 def _is_url(source: str) -> bool:
     return urllib.parse.urlparse(source).scheme in ("http", "https", "file")
 
 
-def _download(url: str, dest: Path) -> None:
+def _download(url: str, dest: Path, max_bytes: int) -> None:
+    """Fetch ``url`` into ``dest``: at most ``max_bytes``, never stalled, complete. Errors name the URL."""
+    got, length = 0, None
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp, open(dest, "wb") as fh:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, leave=False, disable=None) as bar:
+            ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if ctype in ("text/html", "application/xhtml+xml"):
+                raise SourceUnavailableError(
+                    f"answered with an HTML page ({ctype}), not the file; is the mirror URL right?", url)
+            length = int(resp.headers.get("Content-Length") or 0) or None
+            if length is not None and length > max_bytes:
+                raise SourceUnavailableError(
+                    f"announces {length} bytes, more than the {max_bytes} this file can have; refusing it", url)
+            start = window_start = time.monotonic()
+            window_bytes = 0
+            with tqdm(total=length, unit="B", unit_scale=True, desc=dest.name, leave=False, disable=None) as bar:
                 for block in iter(lambda: resp.read(1 << 16), b""):
+                    got += len(block)
+                    if got > max_bytes:
+                        raise SourceUnavailableError(
+                            f"sent more than {max_bytes} bytes, the most this file can have; stopped (a broken or "
+                            "hostile mirror)", url)
                     fh.write(block)
                     bar.update(len(block))
+                    now = time.monotonic()
+                    window_bytes += len(block)
+                    if now - start > DOWNLOAD_DEADLINE_S:
+                        raise SourceUnavailableError(
+                            f"download did not finish within {DOWNLOAD_DEADLINE_S:.0f} s ({got} bytes so far)", url)
+                    if now - window_start >= STALL_WINDOW_S:
+                        if window_bytes < STALL_MIN_BYTES:
+                            raise SourceUnavailableError(
+                                f"download stalled: {window_bytes} bytes in the last {now - window_start:.0f} s "
+                                f"({got} bytes so far); the mirror is too slow or stuck", url)
+                        window_start, window_bytes = now, 0
     except urllib.error.HTTPError as exc:
         raise SourceUnavailableError(f"download failed: HTTP {exc.code} {exc.reason}", url) from None
+    except http.client.IncompleteRead as exc:
+        raise SourceUnavailableError(
+            f"download truncated ({got + len(exc.partial)} of {length or got + len(exc.partial) + (exc.expected or 0)} "
+            "bytes): the connection closed early", url) from None
+    except (socket.timeout, TimeoutError):
+        raise SourceUnavailableError(
+            f"download stalled: no data for {DOWNLOAD_TIMEOUT_S} s ({got} bytes so far)", url) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        if isinstance(exc, OSError) and exc.filename:  # a local write error (disk full...), not the network
+            raise
         reason = getattr(exc, "reason", exc)
         raise SourceUnavailableError(
             f"cannot download ({reason}); without network pass --source DIR_OR_URL (a folder or mirror with the "
             f"model folders or .tar files) or set {SOURCE_ENV}",
             url,
         ) from None
+    if length is not None and got < length:
+        raise SourceUnavailableError(f"download truncated ({got} of {length} bytes): the connection closed early", url)
 
 
-def _extract(entry: ModelEntry, archive: Path, staging: Path) -> None:
-    """Extract the registered files of ``entry`` from ``archive`` (members outside ``staging`` rejected)."""
+def _extract(entry: ModelEntry, archive: Path, staging: Path, label: Optional[str] = None) -> None:
+    """Extract the registered files of ``entry`` from ``archive`` (members outside ``staging`` rejected).
+
+    ``label`` names the archive in errors (the URL of a download, not its deleted temp path).
+    """
     try:
         with tarfile.open(archive) as tar:
             members: List[tarfile.TarInfo] = []
@@ -181,7 +253,7 @@ def _extract(entry: ModelEntry, archive: Path, staging: Path) -> None:
             else:  # Python < 3.8.17 without extraction filters: names were flattened above
                 tar.extractall(staging, members=members)
     except (tarfile.TarError, EOFError) as exc:
-        raise InputError(f"is not a readable tar archive ({exc})", archive) from None
+        raise InputError(f"is not a readable tar archive ({exc})", label or archive) from None
 
 
 @click.group("models")
