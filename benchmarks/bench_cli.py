@@ -15,7 +15,8 @@ from edgeocr.errors import ConfigError
 
 from .bench_params import STAGES, BenchParams
 from .bench_runner import BenchListener, BenchResult, StageRecord, bench
-from .remote_hook import check_device_options, device_options, run_on_device
+from .matrix_run import finish_matrix, run_matrix
+from .remote_hook import check_device_options, device_options, matrix_options, run_on_device
 
 D = BenchParams()  # the defaults shown in --help come from the one place they are defined
 
@@ -67,7 +68,7 @@ def format_bench(result: BenchResult) -> List[str]:
 
 
 @click.command("bench")
-@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--images", type=click.Path(path_type=Path), default=None,
               help="Folder (first --max-images, sorted) or one image. Default: a synthetic 960x540 page with 6 text lines.")
 @click.option("--num-threads", default=",".join(map(str, D.num_threads)), show_default=True,
@@ -92,28 +93,47 @@ def format_bench(result: BenchResult) -> List[str]:
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
               help="Write params, machine, versions, bundle summary and all stats here.")
 @device_options
-def bench_command(bundle: Path, images: Optional[Path], num_threads: str, num_runs: int, warmup_runs: int,
-                  warmup_min_secs: float, min_secs: float, max_secs: float, run_delay: float, stages: str,
-                  max_images: int, backend: Optional[str], json_out: Optional[Path], **device: Any) -> None:
-    """Latency of BUNDLE per stage (det, cls, rec, e2e) and thread count.
+@matrix_options
+def bench_command(bundles: Tuple[Path, ...], images: Optional[Path], num_threads: str, num_runs: int,
+                  warmup_runs: int, warmup_min_secs: float, min_secs: float, max_secs: float, run_delay: float,
+                  stages: str, max_images: int, backend: Optional[str], json_out: Optional[Path],
+                  report_dir: Optional[Path], **device: Any) -> None:
+    """Latency of BUNDLES per stage (det, cls, rec, e2e) and thread count.
 
     Reports init time, the first (cold) call, and count/min/max/avg/std/p50/p90/p99 of the timed
     runs (at least --num-runs and --min-secs, at most --max-secs). Peak memory is process-wide and
     approximate.
+
+    \b
+    Several bundles and/or several --device give one matrix (variants x devices x threads):
+      edgeocr bench b/onnx-fp32 b/onnx-int8 --device local --device adb:SERIAL --report rep/
+    Devices run in parallel, one job at a time each; host jobs run first, alone. A failed device
+    costs only its cells; they are listed and the exit code is 1.
     """
     params = BenchParams(num_runs=num_runs, warmup_runs=warmup_runs, warmup_min_secs=warmup_min_secs,
                          min_secs=min_secs, max_secs=max_secs, run_delay=run_delay,
                          num_threads=_int_list(num_threads), stages=_str_list(stages),
                          images=str(images) if images else None, max_images=max_images, backend=backend)
-    check_device_options(device)
-    if device.get("device"):
+    targets = check_device_options(device)
+    args = ["--num-threads", num_threads, "--num-runs", str(num_runs), "--warmup-runs", str(warmup_runs),
+            "--warmup-min-secs", str(warmup_min_secs), "--min-secs", str(min_secs), "--max-secs", str(max_secs),
+            "--run-delay", str(run_delay), "--stages", stages, "--max-images", str(max_images)]
+    if backend:
+        args += ["--backend", backend]
+    if len(bundles) > 1 or len(targets) > 1:
         click.echo(f"params  : {params.describe()}")
-        args = ["--num-threads", num_threads, "--num-runs", str(num_runs), "--warmup-runs", str(warmup_runs),
-                "--warmup-min-secs", str(warmup_min_secs), "--min-secs", str(min_secs), "--max-secs", str(max_secs),
-                "--run-delay", str(run_delay), "--stages", stages, "--max-images", str(max_images)]
-        if backend:
-            args += ["--backend", backend]
-        result = BenchResult.from_dict(run_on_device("bench", bundle, images, args, device))
+
+        def cell(target: str, bundle: Path) -> Dict[str, Any]:
+            if target == "host":
+                return bench(bundle, params, BenchListener()).to_dict()
+            return run_on_device("bench", bundle, images, args, device, target=target, progress=False)
+
+        finish_matrix(run_matrix("bench", bundles, targets, cell), json_out, report_dir)
+        return
+    bundle = bundles[0]
+    if targets:
+        click.echo(f"params  : {params.describe()}")
+        result = BenchResult.from_dict(run_on_device("bench", bundle, images, args, device, target=targets[0]))
         for line in format_bench(result)[1:]:  # params were printed before the run
             click.echo(line)
     else:
@@ -124,3 +144,10 @@ def bench_command(bundle: Path, images: Optional[Path], num_threads: str, num_ru
     if json_out:
         write_json(json_out, result.to_dict())
         click.echo(f"wrote {json_out}")
+    if report_dir:
+        from .report_cli import make_report_from
+
+        md, plots = make_report_from([result.to_dict()], report_dir)
+        click.echo(f"wrote {md}" + (f" and {', '.join(plots)}" if plots else ""))
+    if result.incomplete:
+        raise click.exceptions.Exit(1)  # the result says what is missing (printed above)

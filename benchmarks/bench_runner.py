@@ -87,6 +87,8 @@ class StageRecord:
     warmup_runs: int = 0
     stopped_by: str = ""  # "num_runs+min_secs" or "max_secs"
     note: str = ""
+    # Every timed run in ms, in order: what `edgeocr compare` tests (Mann-Whitney U), not just the summary.
+    samples_ms: List[float] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -303,7 +305,8 @@ def bench(bundle_dir: Union[str, Path], params: BenchParams = BenchParams(),
                 else:
                     runs, warm, stopped = time_loop(call, params, n)
                     rec = StageRecord(stage=stage, threads=threads, init_ms=init_ms,
-                                      stats=latency_stats(runs, first_s), warmup_runs=warm, stopped_by=stopped)
+                                      stats=latency_stats(runs, first_s), warmup_runs=warm, stopped_by=stopped,
+                                      samples_ms=[round(r * 1000.0, 4) for r in runs])
                 records.append(rec)
                 listener.on_record(rec)
         finally:

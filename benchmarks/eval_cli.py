@@ -6,7 +6,7 @@ imported when used, so ``--predictions-only`` runs on a board without them (issu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import click
 
@@ -14,7 +14,8 @@ from edgeocr.atomic_io import write_json, write_text
 from edgeocr.errors import ConfigError
 
 from .eval_runner import TASKS, EvalResult, evaluate, norm_from_flags, score_result
-from .remote_hook import check_device_options, device_options, run_on_device
+from .matrix_run import finish_matrix, run_matrix
+from .remote_hook import check_device_options, device_options, matrix_options, run_on_device
 
 
 def format_eval(result: EvalResult) -> List[str]:
@@ -67,7 +68,7 @@ def write_errors(path: Path, result: EvalResult) -> None:
 
 
 @click.command("eval")
-@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dataset", "dataset", required=True, type=click.Path(path_type=Path),
               help="Dataset folder or label file; the format is detected (ICDAR 2015, MSRA-TD500, "
                    "PaddleOCR det/rec labels, gt.txt). An unknown layout is an error.")
@@ -94,32 +95,53 @@ def write_errors(path: Path, result: EvalResult) -> None:
 @click.option("--predictions-only", is_flag=True,
               help="Record predictions without scoring (no shapely/rapidfuzz needed; score later on the host).")
 @device_options
-def eval_command(bundle: Path, dataset: Path, task: Optional[str], limit: Optional[int], json_out: Optional[Path],
+@matrix_options
+def eval_command(bundles: Tuple[Path, ...], dataset: Path, task: Optional[str], limit: Optional[int], json_out: Optional[Path],
                  errors_out: Optional[Path], backend: Optional[str], num_threads: Optional[int],
                  case_insensitive: bool, is_filter: bool, keep_spaces: bool, predictions_only: bool,
-                 **device: Any) -> None:
+                 report_dir: Optional[Path], **device: Any) -> None:
     """Accuracy of BUNDLE on a labelled dataset, with PaddleOCR's metric definitions.
 
     \b
     det : ICDAR 2015 protocol as PaddleOCR's DetMetric (IoU > 0.5, one-to-one, "###" ignored)
     e2e : a care GT word counts when a box matches it (IoU > 0.5) with identical text
     rec : exact match after removing spaces (acc) and 1 - normalized edit distance
+
+    \b
+    Several bundles and/or several --device give one matrix (variants x devices); with a device,
+    every bundle also runs on the host first, as the reference for texts and accuracy:
+      edgeocr eval b/onnx-fp32 b/onnx-int8 --dataset DS --device adb:A --device ssh:pi@board --report rep/
+    A failed device costs only its cells; they are listed and the exit code is 1.
     """
     norm = norm_from_flags(case_insensitive, is_filter, keep_spaces)
-    check_device_options(device)
+    targets = check_device_options(device)
     if predictions_only and errors_out:
         raise ConfigError("--errors needs scoring; drop --predictions-only or --errors")
-    if device.get("device"):
-        args: List[str] = ["--predictions-only"]
-        if task:
-            args += ["--task", task]
-        if limit:
-            args += ["--limit", str(limit)]
-        if backend:
-            args += ["--backend", backend]
-        if num_threads:
-            args += ["--num-threads", str(num_threads)]
-        data = run_on_device("eval", bundle, dataset, args, device)
+    args: List[str] = ["--predictions-only"]
+    if task:
+        args += ["--task", task]
+    if limit:
+        args += ["--limit", str(limit)]
+    if backend:
+        args += ["--backend", backend]
+    if num_threads:
+        args += ["--num-threads", str(num_threads)]
+    if len(bundles) > 1 or len(targets) > 1:
+        if errors_out:
+            raise ConfigError("--errors works with one bundle on one target; drop --errors or run them one by one")
+
+        def cell(target: str, bundle: Path) -> Dict[str, Any]:
+            if target == "host":
+                return evaluate(bundle, dataset, task, limit, backend=backend, threads=num_threads, norm=norm,
+                                predictions_only=predictions_only, progress=False).to_dict()
+            data = run_on_device("eval", bundle, dataset, args, device, target=target, progress=False)
+            return data if predictions_only else score_result(EvalResult.from_dict(data), dataset, norm).to_dict()
+
+        finish_matrix(run_matrix("eval", bundles, targets, cell, host_reference=bool(targets)), json_out, report_dir)
+        return
+    bundle = bundles[0]
+    if targets:
+        data = run_on_device("eval", bundle, dataset, args, device, target=targets[0])
         result = EvalResult.from_dict(data)
         if not predictions_only:
             result = score_result(result, dataset, norm)
@@ -134,3 +156,11 @@ def eval_command(bundle: Path, dataset: Path, task: Optional[str], limit: Option
     if errors_out:
         write_errors(errors_out, result)
         click.echo(f"wrote {errors_out} ({len(result.failures)} failures)")
+    if report_dir:
+        from .report_cli import make_report_from
+
+        md, plots = make_report_from([result.to_dict()], report_dir)
+        click.echo(f"wrote {md}" + (f" and {', '.join(plots)}" if plots else ""))
+    if result.incomplete:
+        click.echo(f"INCOMPLETE: {result.incomplete}", err=True)
+        raise click.exceptions.Exit(1)

@@ -85,9 +85,25 @@ def load_results(paths: Sequence[Path]) -> List[Dict[str, Any]]:
             raise InputError("does not exist", path) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"is not valid JSON ({exc})", path) from None
-        if not isinstance(data, dict) or data.get("kind") not in ("eval", "bench", "skipped"):
-            raise InputError("is not an edgeocr eval/bench result (no \"kind\": \"eval\"|\"bench\")", path)
-        out.append(data)
+        if not isinstance(data, dict) or data.get("kind") not in ("eval", "bench", "skipped", "matrix"):
+            raise InputError("is not an edgeocr eval/bench result (no \"kind\": \"eval\"|\"bench\"|\"matrix\")", path)
+        out.extend(flatten_results([data]))
+    return out
+
+
+def flatten_results(results: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Matrix results (several bundles x devices, issue 12) become their cells; each missing cell
+    becomes a ``{"kind": "missing"}`` entry naming its variant, target and the reason."""
+    out: List[Dict[str, Any]] = []
+    for data in results:
+        if data.get("kind") != "matrix":
+            out.append(data)
+            continue
+        out.extend(data.get("results", []))
+        for m in data.get("missing", []):
+            device = None if m["target"] == "host" else {"target": m["target"]}
+            out.append({"kind": "missing", "command": data.get("command"), "bundle": {"variant": m["variant"],
+                        "path": m.get("bundle")}, "device": device, "reason": m["error"]})
     return out
 
 
@@ -110,8 +126,9 @@ def collect(results: Sequence[Dict[str, Any]]) -> Collected:
             c.versions[v] = r["versions"]
         if r.get("incomplete"):
             c.notes.setdefault(v, []).append(f"incomplete run: {r['incomplete']}")
-        if r["kind"] == "skipped":
-            c.notes.setdefault(v, []).append(r.get("reason", "skipped"))
+        if r["kind"] in ("skipped", "missing"):
+            c.notes.setdefault(v, []).append(("MISSING: " if r["kind"] == "missing" else "")
+                                             + str(r.get("reason", "skipped")))
         elif r["kind"] == "eval" and r.get("metrics"):
             key, name = METRIC_NAMES[r["task"]]
             m = r["metrics"]

@@ -116,12 +116,13 @@ class RemoteRun:
 
 
 def _run_pieces(run: RemoteRun, subcommand: str, head: List[str], pieces: List[_Piece],
-                merge: Callable[[List[Dict[str, Any]]], Dict[str, Any]]) -> Dict[str, Any]:
+                merge: Callable[[List[Dict[str, Any]]], Dict[str, Any]], progress: bool = True) -> Dict[str, Any]:
     """Launch each piece; on a device failure after at least one piece, return the merged partial result."""
     from tqdm import tqdm
 
     done: List[Tuple[_Piece, Dict[str, Any]]] = []
-    bar = tqdm(pieces, desc=f"{subcommand} on {run.t.target}", unit="part", disable=len(pieces) < 2, leave=False)
+    bar = tqdm(pieces, desc=f"{subcommand} on {run.t.target}", unit="part", disable=not progress or len(pieces) < 2,
+               leave=False)
     for i, piece in enumerate(bar):
         argv = list(head)
         if piece.data is not None:
@@ -246,7 +247,7 @@ def merge_bench(parts: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def run_remote_bench(target: str, bundle: Path, images: Optional[Path], args: List[str], *,
                      cpu_mask: Optional[str] = None, keep: bool = False, work_dir: Optional[str] = None,
-                     timeout: Optional[float] = None) -> Dict[str, Any]:
+                     timeout: Optional[float] = None, progress: bool = True) -> Dict[str, Any]:
     """``edgeocr bench BUNDLE [--images]`` ARGS on ``target``; one device invocation per thread count.
 
     ``args`` are bench flags forwarded verbatim (not BUNDLE/--images/--json/--device*). Returns the
@@ -270,7 +271,7 @@ def run_remote_bench(target: str, bundle: Path, images: Optional[Path], args: Li
         rest = _without(args, "--num-threads")
         pieces = ([_Piece(f"threads={t}", rest + ["--num-threads", t]) for t in threads] if threads
                   else [_Piece("all", list(rest))])
-        result = _run_pieces(run, "bench", head, pieces, merge_bench)
+        result = _run_pieces(run, "bench", head, pieces, merge_bench, progress)
         if images is not None and "params" in result:
             result["params"]["images"] = str(images)
         result.setdefault("bundle", {})["path"] = str(bundle)
@@ -332,7 +333,8 @@ def merge_eval(parts: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def run_remote_eval(target: str, bundle: Path, dataset: Path, args: List[str], *,
                     cpu_mask: Optional[str] = None, keep: bool = False, work_dir: Optional[str] = None,
-                    timeout: Optional[float] = None, chunk_size: int = DEFAULT_EVAL_CHUNK) -> Dict[str, Any]:
+                    timeout: Optional[float] = None, chunk_size: int = DEFAULT_EVAL_CHUNK,
+                    progress: bool = True) -> Dict[str, Any]:
     """``edgeocr eval BUNDLE --dataset`` ARGS on ``target`` (pass ``--predictions-only`` to score on the host).
 
     Only the samples selected by ``--limit`` travel, ``chunk_size`` per device invocation. Returns
@@ -351,7 +353,7 @@ def run_remote_eval(target: str, bundle: Path, dataset: Path, args: List[str], *
             for piece in pieces:
                 run.t.push(Path(tmp) / piece.data.split("/")[0], f"{run.run_dir}/{piece.data.split('/')[0]}")
             head = [remote_bundle, "--dataset", "@DATA@", *args]
-            result = _run_pieces(run, "eval", head, pieces, merge_eval)
+            result = _run_pieces(run, "eval", head, pieces, merge_eval, progress)
         finally:
             run.cleanup()
     evaluated = len(result.get("samples", []))
@@ -368,3 +370,37 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copyfile(src, dst)
+
+
+# ---------------------------------------------------------------------------------------------
+# ocr
+# ---------------------------------------------------------------------------------------------
+
+def run_remote_ocr(target: str, bundle: Path, images: Sequence[Path], args: List[str], *,
+                   cpu_mask: Optional[str] = None, keep: bool = False, work_dir: Optional[str] = None,
+                   timeout: Optional[float] = None) -> Dict[str, Any]:
+    """``edgeocr ocr BUNDLE IMAGES`` ARGS on ``target``; returns the ``--json`` dict of the device run.
+
+    ``images`` are files the host already read successfully. They travel as ``NNNN_<name>`` (two
+    inputs may share a name) and each record's ``source`` is mapped back to the host path, so the
+    result reads like a host run, plus ``device``.
+    """
+    bundle = Path(bundle)
+    transport, run, info, prep = _start(target, work_dir, cpu_mask, keep, timeout)
+    try:
+        remote_bundle = _push_bundle(run, bundle, info, args)
+        names: Dict[str, str] = {}
+        with tempfile.TemporaryDirectory(prefix="edgeocr-images.") as tmp:
+            staged = Path(tmp) / "images"
+            staged.mkdir()
+            for i, img in enumerate(images):
+                name = f"{i:04d}_{Path(img).name}"
+                _link_or_copy(Path(img), staged / name)
+                names[f"{run.run_dir}/images/{name}"] = str(img)
+            run.t.push(staged, f"{run.run_dir}/images")
+        result = run.launch("ocr", [remote_bundle, *names, *args], "ocr.json")
+    finally:
+        run.cleanup()
+    for rec in result.get("images", []):
+        rec["source"] = names.get(rec.get("source"), rec.get("source"))
+    return _mark(result, info, cpu_mask, prep, run)
