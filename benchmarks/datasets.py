@@ -206,9 +206,15 @@ def parse_gt_txt_line(line: str) -> Tuple[str, str]:
 
 def _read_lines(path: Path) -> List[str]:
     try:
-        return path.read_text(encoding="utf-8-sig").splitlines()
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"cannot be read ({exc.strerror or exc})", path) from None
+    try:
+        return data.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
-        raise DatasetError(f"is not UTF-8 text ({exc.reason})", path) from None
+        line = data[:exc.start].count(b"\n") + 1
+        raise DatasetError(f"line {line}: is not UTF-8 text ({exc.reason} at byte {exc.start}); label files must be "
+                           "UTF-8 (re-save it, e.g. iconv -f GBK -t UTF-8)", path) from None
 
 
 class _ImageResolver:
@@ -294,8 +300,8 @@ def read_label_file(path: Path, fmt: str, name: Optional[str] = None) -> Dataset
                 samples.append(RecSample(image=resolver(rel, path), label=label))
             else:
                 raise DatasetError(f"unknown label format {fmt!r}; valid: paddle-det, paddle-rec, gt-txt", path)
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise DatasetError(f"line {lineno}: not {fmt} format ({exc})", path) from None
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise DatasetError(f"line {lineno}: not {fmt} format ({str(exc)[:160]})", path) from None
     kind = "det" if fmt == "paddle-det" else "rec"
     has_text = kind == "det" and any(r.text and not r.ignore for s in samples for r in s.regions)  # type: ignore[union-attr]
     ds_name = name or (path.parent.name if path.parent.name else path.stem)
@@ -304,23 +310,29 @@ def read_label_file(path: Path, fmt: str, name: Optional[str] = None) -> Dataset
 
 
 def sniff_label_file(path: Path, max_lines: int = 20) -> Optional[str]:
-    """Which label format the first non-blank lines of ``path`` follow, or None."""
-    try:
-        lines = [ln for ln in _read_lines(path) if ln.strip()][:max_lines]
-    except DatasetError:
-        return None
+    """Which label format ``path`` follows, decided by its first non-blank line, or None.
+
+    Only the first line decides: a bad line further down is then reported by
+    :func:`read_label_file` with its number, instead of the file silently matching a looser format
+    (a det ``Label.txt`` with bad JSON on line 2 used to be read as a *rec* set). A det payload is
+    recognized by its JSON list even when that line is malformed. Raises :class:`DatasetError` for a
+    file that is not UTF-8 text.
+    """
+    lines = [ln for ln in _read_lines(path) if ln.strip()][:max_lines]
     if not lines:
         return None
+    first = lines[0]
+    rel, sep, payload = first.partition("\t")
+    if sep and Path(rel).suffix in IMAGE_SUFFIXES and payload.lstrip().startswith("[{"):
+        return "paddle-det"
     for fmt, parser in (("paddle-det", parse_paddle_det_line), ("paddle-rec", parse_paddle_rec_line),
                         ("gt-txt", parse_gt_txt_line)):
         try:
-            for line in lines:
-                rel, _ = parser(line)
-                if Path(rel).suffix not in IMAGE_SUFFIXES:
-                    raise ValueError("path is not an image")
-            return fmt
-        except (ValueError, KeyError, TypeError, IndexError):
+            rel, _ = parser(first)
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             continue
+        if Path(rel).suffix in IMAGE_SUFFIXES:
+            return fmt
     return None
 
 
@@ -350,8 +362,13 @@ def load_dataset(path: Union[str, Path], fmt: Optional[str] = None) -> Dataset:
     if fmt == "msra-td500" or (fmt is None and _find_files(path, "*.gt")):
         return _non_empty(read_msra_td500(path))
     candidates = []
+    unreadable: List[DatasetError] = []
     for txt in sorted(path.glob("*.txt")):
-        found = sniff_label_file(txt)
+        try:
+            found = sniff_label_file(txt)
+        except DatasetError as exc:
+            unreadable.append(exc)
+            continue
         if found and (fmt is None or found == fmt):
             candidates.append((LABEL_FILE_PRIORITY.index(found), txt.name, txt, found))
     if candidates:
@@ -363,6 +380,8 @@ def load_dataset(path: Union[str, Path], fmt: Optional[str] = None) -> Dataset:
             others = ", ".join(c[1] for c in candidates[1:])
             ds.notes.append(f"labels from {chosen.name} ({found}); also found {others}: pass that file to use it")
         return _non_empty(ds)
+    if unreadable:
+        raise unreadable[0]  # e.g. a GBK label file: say so, with the line, instead of "no format"
     raise DatasetError(
         "matches no dataset format we read: expected ICDAR 2015 (gt_img_N.txt + img_N.jpg), "
         "MSRA-TD500 (IMG_X.gt + IMG_X.JPG), or a label file (*.txt: PaddleOCR det/rec 'path<TAB>...', "
