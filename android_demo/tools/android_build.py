@@ -67,7 +67,8 @@ def jvm_deps(build_dir: Path, force: bool) -> None:
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_APK, show_default=True,
               help="The signed APK to write.")
 @click.option("--build-dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_BUILD,
-              show_default=True, help="Intermediates, ORT Java jars, bundles built on demand.")
+              show_default=True, help="Intermediates (work/) and bundles built on demand (bundles/); the ORT "
+                                      "Java jars are always in android_demo/build/ort-java.")
 def apk_cmd(bundles: tuple[Path, ...], bundles_dir: Path, variants: str, samples_dir: Path | None,
             samples: tuple[str, ...], no_samples: bool, out: Path, build_dir: Path) -> None:
     """Build the signed demo APK (aapt, javac, dx, zipalign, apksigner; no Gradle)."""
@@ -83,6 +84,18 @@ def apk_cmd(bundles: tuple[Path, ...], bundles_dir: Path, variants: str, samples
     summary = apk.build_apk(apk.ApkConfig(bundles=tuple(b.resolve() for b in bundles), samples=sample_paths,
                                           out=out.resolve(), build_dir=build_dir, samples_notice=SAMPLES_NOTICE))
     click.echo(f"{summary.apk}  {summary.size / 1e6:.1f} MB  ({summary.seconds:.0f} s)")
+
+
+@cli.command("check-core")
+@click.option("--build-dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_BUILD,
+              show_default=True, help="Where check-core/ is written (ort-java/ is always android_demo/build/ort-java).")
+def check_core(build_dir: Path) -> None:
+    """Compile the OCR core exactly as the APK build does (Java 8, android.jar API 23's classes only)."""
+    build_dir = build_dir.resolve()
+    jars = ort_java.build(DEFAULT_BUILD)
+    classes = apk.compile_classes(build_dir / "check-core", None, jars.android_jar, include_app=False)
+    n = sum(1 for _ in classes.rglob("*.class"))
+    click.echo(f"core compiles against android.jar API 23: {n} classes in {classes}")
 
 
 def main() -> None:

@@ -55,8 +55,10 @@ class ApkConfig:
     bundles: tuple[Path, ...]        # bundle folders, shipped as assets/bundles/<folder name>/
     samples: tuple[Path, ...]        # sample images, shipped as assets/samples/<name>
     out: Path                        # the signed APK
-    build_dir: Path                  # intermediates (work/) and the ORT Java jars (ort-java/)
+    build_dir: Path                  # intermediates (work/)
     samples_notice: str = ""         # licence note of the sample images (assets/NOTICE-samples.txt)
+    # ort-java/ (+ jni-host/) are built once here and shared with jvm-ocr and the JUnit tests.
+    ort_dir: Path = ANDROID_DEMO / "build"
 
 
 @dataclass
@@ -110,17 +112,18 @@ def _java_sources(*roots: Path) -> list[Path]:
     return sorted(p for r in roots for p in r.rglob("*.java"))
 
 
-def compile_classes(work: Path, r_java_dir: Path | None, ort_android_jar: Path) -> Path:
+def compile_classes(work: Path, r_java_dir: Path | None, ort_android_jar: Path, include_app: bool = True) -> Path:
     """javac of core + app (+ R) against android.jar API 23; returns the classes folder."""
     if not CORE_SRC.is_dir() or not _java_sources(CORE_SRC):
         raise BuildError(f"{CORE_SRC}: no OCR core sources (org.edgeocr.core) to compile")
     classes = work / "classes"
     shutil.rmtree(classes, ignore_errors=True)
     classes.mkdir(parents=True)
-    roots = [CORE_SRC, APP_DIR / "src" / "main" / "java"] + ([r_java_dir] if r_java_dir else [])
+    roots = [CORE_SRC] + ([APP_DIR / "src" / "main" / "java"] if include_app else []) + \
+        ([r_java_dir] if r_java_dir else [])
     run(["javac", "-source", "8", "-target", "8", "-Xlint:-options", "-nowarn", "-encoding", "UTF-8",
          "-bootclasspath", downloads.android_jar(), "-cp", ort_android_jar, "-d", classes,
-         *_java_sources(*roots)], "javac of app + core against android.jar (API 23)")
+         *_java_sources(*roots)], f"javac of {'app + ' if include_app else ''}core against android.jar (API 23)")
     return classes
 
 
@@ -139,7 +142,7 @@ def build_apk(cfg: ApkConfig) -> ApkSummary:
     for s in cfg.samples:
         if not s.is_file():
             raise BuildError(f"{s}: sample image not found")
-    jars = ort_java.build(cfg.build_dir)
+    jars = ort_java.build(cfg.ort_dir)
     libs = sorted(downloads.ort_android_libs().glob("*.so"))
     if not libs:
         raise BuildError(f"{downloads.ort_android_libs()}: no .so files for {downloads.ANDROID_ABI}")

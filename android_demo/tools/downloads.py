@@ -183,8 +183,8 @@ class PrivateApt:
 
     def update(self) -> None:
         self._prepare()
-        if any((self.root / "state" / "lists").glob("*_Packages")) and \
-                any((self.root / "state" / "lists").glob("*_Sources")):
+        if any((self.root / "state" / "lists").glob("*_Packages*")) and \
+                any((self.root / "state" / "lists").glob("*_Sources*")):
             return
         log.info("private apt: update (bullseye, trixie sources) from %s", self.mirror)
         run(["apt-get", *self._options(), "-q", "update"], f"apt-get update via {self.sources}")
