@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import click
 
 from edgeocr.atomic_io import write_json
+from edgeocr.cli_validation import InputPath, OutputPath, ThreadList, check_separate, check_unique_paths
 from edgeocr.errors import ConfigError
 
 from .bench_params import STAGES, BenchParams
@@ -19,6 +20,12 @@ from .matrix_run import finish_matrix, run_matrix
 from .remote_hook import check_device_options, device_options, matrix_options, run_on_device
 
 D = BenchParams()  # the defaults shown in --help come from the one place they are defined
+
+
+def _check_threads(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Every thread count in 1..4 x cores, none twice (edgeocr.cli_validation); the text is kept as given."""
+    ThreadList().convert(value, param, ctx)
+    return value
 
 
 def _int_list(text: str) -> Tuple[int, ...]:
@@ -68,29 +75,29 @@ def format_bench(result: BenchResult) -> List[str]:
 
 
 @click.command("bench")
-@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--images", type=click.Path(path_type=Path), default=None,
+@click.argument("bundles", nargs=-1, required=True, type=InputPath("dir"))
+@click.option("--images", type=InputPath("any"), default=None,
               help="Folder (first --max-images, sorted) or one image. Default: a synthetic 960x540 page with 6 text lines.")
-@click.option("--num-threads", default=",".join(map(str, D.num_threads)), show_default=True,
+@click.option("--num-threads", default=",".join(map(str, D.num_threads)), show_default=True, callback=_check_threads,
               help="Comma list of thread counts, each measured separately.")
-@click.option("--num-runs", type=int, default=D.num_runs, show_default=True,
+@click.option("--num-runs", type=click.IntRange(1, 10**7), default=D.num_runs, show_default=True,
               help="Minimum timed runs per stage and thread count (one run = one stage call on one image).")
-@click.option("--warmup-runs", type=int, default=D.warmup_runs, show_default=True,
+@click.option("--warmup-runs", type=click.IntRange(0, 10**7), default=D.warmup_runs, show_default=True,
               help="Untimed runs after the cold first call (0: no warmup).")
-@click.option("--warmup-min-secs", type=float, default=D.warmup_min_secs, show_default=True,
+@click.option("--warmup-min-secs", type=click.FloatRange(0, 86400), default=D.warmup_min_secs, show_default=True,
               help="Keep warming up at least this long.")
-@click.option("--min-secs", type=float, default=D.min_secs, show_default=True,
+@click.option("--min-secs", type=click.FloatRange(0, 86400), default=D.min_secs, show_default=True,
               help="Minimum timed seconds per stage; runs continue past --num-runs until reached.")
-@click.option("--max-secs", type=float, default=D.max_secs, show_default=True,
+@click.option("--max-secs", type=click.FloatRange(0, 86400, min_open=True), default=D.max_secs, show_default=True,
               help="Stop timing a stage after this long even if --num-runs is not reached (fewer runs, noisier stats).")
-@click.option("--run-delay", type=float, default=D.run_delay, show_default=True,
+@click.option("--run-delay", type=click.FloatRange(0, 3600), default=D.run_delay, show_default=True,
               help="Seconds to sleep between runs (lets a phone cool down; 0: none).")
 @click.option("--stages", default=",".join(D.stages), show_default=True,
               help=f"Comma list of {', '.join(STAGES)}; e2e is the whole pipeline on one image.")
-@click.option("--max-images", type=int, default=D.max_images, show_default=True,
+@click.option("--max-images", type=click.IntRange(1, 10**6), default=D.max_images, show_default=True,
               help="Runs cycle through at most this many images of --images.")
 @click.option("--backend", default=None, help="Override the bundle's backend (onnxruntime, paddle-lite, paddle).")
-@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
+@click.option("--json", "json_out", type=OutputPath("file"), default=None,
               help="Write params, machine, versions, bundle summary and all stats here.")
 @device_options
 @matrix_options
@@ -110,6 +117,8 @@ def bench_command(bundles: Tuple[Path, ...], images: Optional[Path], num_threads
     Devices run in parallel, one job at a time each; host jobs run first, alone. A failed device
     costs only its cells; they are listed and the exit code is 1.
     """
+    check_unique_paths("BUNDLES", list(bundles))
+    check_separate(("--json", json_out), [("--images", images)] + [("BUNDLE", b) for b in bundles])
     params = BenchParams(num_runs=num_runs, warmup_runs=warmup_runs, warmup_min_secs=warmup_min_secs,
                          min_secs=min_secs, max_secs=max_secs, run_delay=run_delay,
                          num_threads=_int_list(num_threads), stages=_str_list(stages),

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import click
 
 from edgeocr.atomic_io import write_json, write_text
+from edgeocr.cli_validation import InputPath, OutputPath, ThreadCount, check_separate, check_unique_paths
 from edgeocr.errors import ConfigError
 
 from .eval_runner import TASKS, EvalResult, evaluate, norm_from_flags, score_result
@@ -68,8 +69,8 @@ def write_errors(path: Path, result: EvalResult) -> None:
 
 
 @click.command("eval")
-@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--dataset", "dataset", required=True, type=click.Path(path_type=Path),
+@click.argument("bundles", nargs=-1, required=True, type=InputPath("dir"))
+@click.option("--dataset", "dataset", required=True, type=InputPath("any"),
               help="Dataset folder or label file; the format is detected (ICDAR 2015, MSRA-TD500, "
                    "PaddleOCR det/rec labels, gt.txt). An unknown layout is an error.")
 @click.option("--task", type=click.Choice(TASKS), default=None,
@@ -78,12 +79,12 @@ def write_errors(path: Path, result: EvalResult) -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Evaluate only the first N samples (default: all). Faster, but numbers are then "
                    "not comparable with full-set results.")
-@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
+@click.option("--json", "json_out", type=OutputPath("file"), default=None,
               help="Write the full result (metrics, per-sample predictions, machine, versions) here.")
-@click.option("--errors", "errors_out", type=click.Path(path_type=Path), default=None,
+@click.option("--errors", "errors_out", type=OutputPath("file"), default=None,
               help="Write every failure as TSV image/expected/got, to look at what broke.")
 @click.option("--backend", default=None, help="Override the bundle's backend (onnxruntime, paddle-lite, paddle).")
-@click.option("--num-threads", type=click.IntRange(min=1), default=None,
+@click.option("--num-threads", type=ThreadCount(), default=None,
               help="Inference threads (default: the backend's default, all cores for onnxruntime).")
 @click.option("--case-insensitive", is_flag=True,
               help="Compare texts case-insensitively (default: case-sensitive, as PaddleOCR).")
@@ -114,6 +115,10 @@ def eval_command(bundles: Tuple[Path, ...], dataset: Path, task: Optional[str], 
     A failed device costs only its cells; they are listed and the exit code is 1.
     """
     norm = norm_from_flags(case_insensitive, is_filter, keep_spaces)
+    check_unique_paths("BUNDLES", list(bundles))
+    inputs = [("--dataset", dataset)] + [("BUNDLE", b) for b in bundles]
+    check_separate(("--json", json_out), inputs + [("--errors", errors_out)])
+    check_separate(("--errors", errors_out), inputs)
     targets = check_device_options(device)
     if predictions_only and errors_out:
         raise ConfigError("--errors needs scoring; drop --predictions-only or --errors")

@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import click
 
+from edgeocr.cli_validation import OutputPath, seconds_type
 from edgeocr.errors import ConfigError
 
 
@@ -28,7 +29,7 @@ def device_options(fn: Callable) -> Callable:
                      help="With --device: pin to these cores via taskset, e.g. f0 = 4 big cores (default: no pinning)."),
         click.option("--device-work-dir", default=None,
                      help="With --device: work dir on the device (default /data/local/tmp/edgeocr on adb, ~/.edgeocr on ssh)."),
-        click.option("--device-timeout", type=float, default=None,
+        click.option("--device-timeout", type=seconds_type(), default=None,
                      help="With --device: seconds before the remote run is stopped (default: the device layer's)."),
     ]
     for option in reversed(options):
@@ -89,6 +90,6 @@ def check_device_options(opts: Dict[str, Any]) -> List[str]:
 
 def matrix_options(fn: Callable) -> Callable:
     """``--report DIR``: write the (matrix) report of this call's results right away."""
-    return click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    return click.option("--report", "report_dir", type=OutputPath("dir"), default=None,
                         help="Also write `edgeocr report` output here (report.md, and with several devices the "
                              "variants x devices matrix: matrix.json, latency_matrix.png).")(fn)

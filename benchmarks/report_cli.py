@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import click
 
 from edgeocr.atomic_io import write_text
+from edgeocr.cli_validation import InputPath, OutputPath, check_unique_paths
 from edgeocr.errors import ConfigError
 
 from .report_collect import collect, flatten_results, load_results
@@ -42,8 +43,8 @@ def make_report_from(results: Sequence[Dict[str, Any]], out_dir: Path,
 
 
 @click.command("report")
-@click.argument("results", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+@click.argument("results", nargs=-1, type=InputPath("file"))
+@click.option("--out", "out_dir", required=True, type=OutputPath("dir"),
               help="Folder for report.md, latency_per_stage.png and accuracy_vs_size_latency.png (created; files replaced).")
 @click.option("--title", default="edgeocr accuracy and latency report", show_default=True, help="Report title.")
 def report_command(results: Tuple[Path, ...], out_dir: Path, title: str) -> None:
@@ -52,5 +53,6 @@ def report_command(results: Tuple[Path, ...], out_dir: Path, title: str) -> None
     onnx-fp32 (or the first variant) is the reference for ratios and accuracy drops; device results
     (from --device) appear as VARIANT@TARGET next to the host ones.
     """
+    check_unique_paths("RESULTS", list(results))
     md, plots = make_report(list(results), out_dir, title)
     click.echo(f"wrote {md}" + (f" and {', '.join(plots)}" if plots else ""))
