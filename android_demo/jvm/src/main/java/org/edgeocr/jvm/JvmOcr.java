@@ -1,0 +1,223 @@
+package org.edgeocr.jvm;
+
+import org.edgeocr.core.BgrImage;
+import org.edgeocr.core.Json;
+import org.edgeocr.core.OcrEngine;
+import org.edgeocr.core.OcrException;
+import org.edgeocr.core.OcrLine;
+import org.edgeocr.core.OcrResult;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
+import java.awt.image.Raster;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UnsupportedEncodingException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+
+/**
+ * {@code jvm-ocr BUNDLE IMAGE...}: the Android OCR core on the host JVM. One JSON line per image on stdout,
+ * with the fields of {@code edgeocr ocr --json} (source, image_size, lines, texts, timings in seconds) plus
+ * {@code image}. Images are decoded with javax.imageio (JVM only, which is why this class is not in the core).
+ * A bad image gets one error line on stderr, the others are still read, and the exit status is 1.
+ */
+public final class JvmOcr {
+    private static final String USAGE = "usage: jvm-ocr [--threads N] [--no-verify] BUNDLE IMAGE...";
+
+    private JvmOcr() {
+    }
+
+    public static void main(String[] args) throws UnsupportedEncodingException {
+        PrintStream out = new PrintStream(System.out, true, "UTF-8");
+        int threads = 0;
+        boolean verify = true;
+        List<String> positional = new ArrayList<String>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if ("--threads".equals(a)) {
+                if (i + 1 >= args.length) {
+                    fail("--threads needs a number");
+                }
+                try {
+                    threads = Integer.parseInt(args[++i]);
+                } catch (NumberFormatException e) {
+                    fail("--threads: '" + args[i] + "' is not a number");
+                }
+                if (threads < 1) {
+                    fail("--threads must be >= 1");
+                }
+            } else if ("--no-verify".equals(a)) {
+                verify = false;
+            } else if ("-h".equals(a) || "--help".equals(a)) {
+                System.out.println(USAGE);
+                System.out.println("Reads the text in each IMAGE (PNG, JPEG, BMP, GIF) with the models of BUNDLE "
+                        + "(onnx-fp32 / onnx-int8 ...),");
+                System.out.println("exactly as the Android app does, and prints one JSON line per image.");
+                return;
+            } else if (a.startsWith("--")) {
+                fail("unknown option " + a + "\n" + USAGE);
+            } else {
+                positional.add(a);
+            }
+        }
+        if (positional.size() < 2) {
+            fail(USAGE);
+        }
+        File bundle = new File(positional.get(0));
+        OcrEngine engine;
+        try {
+            engine = OcrEngine.load(bundle, threads, verify, org.edgeocr.core.OrtBackend.FACTORY);
+        } catch (OcrException e) {
+            fail(e.getMessage());
+            return;
+        }
+        int failed = 0;
+        try {
+            for (String path : positional.subList(1, positional.size())) {
+                BgrImage img;
+                try {
+                    img = decode(new File(path));
+                } catch (OcrException e) {
+                    System.err.println("jvm-ocr: error: " + e.getMessage());
+                    failed++;
+                    continue;
+                }
+                try {
+                    out.println(toJson(path, engine.run(img)));
+                } catch (OcrException e) {
+                    System.err.println("jvm-ocr: error: " + path + ": " + e.getMessage());
+                    failed++;
+                }
+            }
+        } finally {
+            engine.close();
+        }
+        if (failed > 0) {
+            System.err.println("jvm-ocr: " + failed + " of " + (positional.size() - 1) + " file(s) failed");
+            System.exit(1);
+        }
+    }
+
+    private static void fail(String message) {
+        System.err.println("jvm-ocr: error: " + message);
+        System.exit(2);
+    }
+
+    /** Decode a PNG/JPEG/BMP/GIF file to BGR (grey replicated, alpha blended onto white). */
+    public static BgrImage decode(File f) throws OcrException {
+        if (f.isDirectory()) {
+            throw new OcrException(f + ": is a directory, not an image");
+        }
+        if (!f.isFile()) {
+            throw new OcrException(f + ": cannot read: no such file");
+        }
+        if (f.length() == 0) {
+            throw new OcrException(f + ": is empty (0 bytes)");
+        }
+        BufferedImage bi;
+        try {
+            bi = ImageIO.read(f);
+        } catch (IOException e) {
+            throw new OcrException(f + ": is not an image Java ImageIO can decode (" + e.getMessage() + ")");
+        } catch (RuntimeException e) {
+            throw new OcrException(f + ": is not an image Java ImageIO can decode (" + e + ")");
+        }
+        if (bi == null) {
+            throw new OcrException(f + ": is not an image Java ImageIO can decode; use JPEG, PNG, BMP or GIF");
+        }
+        return toBgr(bi);
+    }
+
+    /** Raw samples where the decoder gives them (8-bit grey, 8-bit BGR), else ARGB through getRGB. */
+    static BgrImage toBgr(BufferedImage bi) {
+        int w = bi.getWidth();
+        int h = bi.getHeight();
+        Raster r = bi.getRaster();
+        int type = bi.getType();
+        if (type == BufferedImage.TYPE_3BYTE_BGR && r.getDataBuffer() instanceof DataBufferByte
+                && r.getDataBuffer().getNumBanks() == 1 && r.getSampleModelTranslateX() == 0
+                && r.getSampleModelTranslateY() == 0) {
+            byte[] src = ((DataBufferByte) r.getDataBuffer()).getData();
+            if (src.length == w * h * 3) {
+                return new BgrImage(w, h, src.clone());
+            }
+        }
+        if (r.getNumBands() == 1 && r.getTransferType() == DataBuffer.TYPE_BYTE) {
+            // grey: no colour-space conversion (getRGB would apply a gamma curve)
+            byte[] d = new byte[w * h * 3];
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                r.getSamples(0, y, w, 1, 0, row);
+                for (int x = 0; x < w; x++) {
+                    byte v = (byte) row[x];
+                    int o = (y * w + x) * 3;
+                    d[o] = v;
+                    d[o + 1] = v;
+                    d[o + 2] = v;
+                }
+            }
+            return new BgrImage(w, h, d);
+        }
+        int[] argb = bi.getRGB(0, 0, w, h, null, 0, w);
+        return BgrImage.fromArgb(argb, w, h);
+    }
+
+    static String toJson(String path, OcrResult r) {
+        StringBuilder b = new StringBuilder();
+        b.append("{\"image\": ").append(Json.quote(path));
+        b.append(", \"source\": ").append(Json.quote(path));
+        b.append(", \"image_size\": [").append(r.height).append(", ").append(r.width).append("]");
+        b.append(", \"lines\": [");
+        for (int i = 0; i < r.lines.size(); i++) {
+            OcrLine l = r.lines.get(i);
+            if (i > 0) {
+                b.append(", ");
+            }
+            b.append("{\"box\": [");
+            for (int k = 0; k < 4; k++) {
+                if (k > 0) {
+                    b.append(", ");
+                }
+                b.append('[').append(num(l.box[k][0])).append(", ").append(num(l.box[k][1])).append(']');
+            }
+            b.append("], \"text\": ").append(Json.quote(l.text)).append(", \"score\": ").append(num(l.score)).append('}');
+        }
+        b.append("], \"texts\": [");
+        for (int i = 0; i < r.lines.size(); i++) {
+            if (i > 0) {
+                b.append(", ");
+            }
+            b.append(Json.quote(r.lines.get(i).text));
+        }
+        double infer = r.detInferMs + r.clsInferMs + r.recInferMs;
+        b.append("], \"timings\": {");
+        b.append("\"det\": ").append(sec(r.detMs));
+        b.append(", \"cls\": ").append(sec(r.clsMs));
+        b.append(", \"rec\": ").append(sec(r.recMs));
+        b.append(", \"crop\": ").append(sec(r.cropMs));
+        b.append(", \"total\": ").append(sec(r.totalMs));
+        b.append(", \"infer\": ").append(sec(infer));
+        b.append(", \"det_infer\": ").append(sec(r.detInferMs));
+        b.append(", \"cls_infer\": ").append(sec(r.clsInferMs));
+        b.append(", \"rec_infer\": ").append(sec(r.recInferMs));
+        b.append(", \"prepost\": ").append(sec(Math.max(r.totalMs - infer, 0)));
+        b.append("}}");
+        return b.toString();
+    }
+
+    private static String num(float v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e9) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        return Float.toString(v);
+    }
+
+    private static String sec(double ms) {
+        return String.format(Locale.ROOT, "%.6f", ms / 1000.0);
+    }
+}
