@@ -33,7 +33,7 @@ setup-apt:
 $(VENV)/.installed: setup.cfg pyproject.toml requirements/pins.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements/pins.txt -e ".[onnx,convert,bench,vis,test]"
+	$(PY) -m pip install -q -c requirements/pins.txt -e ".[onnx,convert,bench,vis,test,ray]"
 	$(PY) -m pip install -q -c requirements/pins.txt --no-deps rapidocr_onnxruntime==1.4.4 PyYAML six
 	touch $@
 

@@ -18,6 +18,7 @@ from .bench_params import STAGES, BenchParams
 from .bench_runner import BenchListener, BenchResult, StageRecord, bench
 from .matrix_run import finish_matrix, run_matrix
 from .remote_hook import check_device_options, device_options, matrix_options, run_on_device
+from .store_cli import store_and_report, store_options
 
 D = BenchParams()  # the defaults shown in --help come from the one place they are defined
 
@@ -101,10 +102,11 @@ def format_bench(result: BenchResult) -> List[str]:
               help="Write params, machine, versions, bundle summary and all stats here.")
 @device_options
 @matrix_options
+@store_options
 def bench_command(bundles: Tuple[Path, ...], images: Optional[Path], num_threads: str, num_runs: int,
                   warmup_runs: int, warmup_min_secs: float, min_secs: float, max_secs: float, run_delay: float,
                   stages: str, max_images: int, backend: Optional[str], json_out: Optional[Path],
-                  report_dir: Optional[Path], **device: Any) -> None:
+                  report_dir: Optional[Path], store: Optional[Path], no_store: bool, **device: Any) -> None:
     """Latency of BUNDLES per stage (det, cls, rec, e2e) and thread count.
 
     Reports init time, the first (cold) call, and count/min/max/avg/std/p50/p90/p99 of the timed
@@ -137,7 +139,8 @@ def bench_command(bundles: Tuple[Path, ...], images: Optional[Path], num_threads
                 return bench(bundle, params, BenchListener()).to_dict()
             return run_on_device("bench", bundle, images, args, device, target=target, progress=False)
 
-        finish_matrix(run_matrix("bench", bundles, targets, cell), json_out, report_dir)
+        finish_matrix(run_matrix("bench", bundles, targets, cell), json_out, report_dir,
+                      lambda results: store_and_report(results, store, no_store))
         return
     bundle = bundles[0]
     if targets:
@@ -153,6 +156,7 @@ def bench_command(bundles: Tuple[Path, ...], images: Optional[Path], num_threads
     if json_out:
         write_json(json_out, result.to_dict())
         click.echo(f"wrote {json_out}")
+    store_and_report([result.to_dict()], store, no_store)
     if report_dir:
         from .report_cli import make_report_from
 

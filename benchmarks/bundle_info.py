@@ -1,7 +1,7 @@
 """What was measured: a bundle's variant and manifest summary, and its model file sizes."""
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from edgeocr.manifest import Bundle
 
@@ -15,6 +15,8 @@ def bundle_summary(bundle: Bundle) -> Dict[str, Any]:
     return {
         "path": str(bundle.root),
         "variant": m.variant,
+        # which build was measured: the results store keys runs by it (issue 12)
+        "manifest_sha256": _sha256(bundle.root / "manifest.json"),
         "format": m.format,
         "backend": m.backend,
         "precision": m.precision,
@@ -28,6 +30,16 @@ def bundle_summary(bundle: Bundle) -> Dict[str, Any]:
         "accuracy_gate": m.accuracy,
         "parity": _parity_summary(m.parity),
     }
+
+
+def _sha256(path: Any) -> Optional[str]:
+    import hashlib
+
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
 
 
 def _parity_summary(parity: Any) -> Any:

@@ -17,6 +17,7 @@ from edgeocr.errors import ConfigError
 from .eval_runner import TASKS, EvalResult, evaluate, norm_from_flags, score_result
 from .matrix_run import finish_matrix, run_matrix
 from .remote_hook import check_device_options, device_options, matrix_options, run_on_device
+from .store_cli import store_and_report, store_options
 
 
 def format_eval(result: EvalResult) -> List[str]:
@@ -95,12 +96,22 @@ def write_errors(path: Path, result: EvalResult) -> None:
               help="Do not remove spaces before comparing (default: removed, as PaddleOCR).")
 @click.option("--predictions-only", is_flag=True,
               help="Record predictions without scoring (no shapely/rapidfuzz needed; score later on the host).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where predictions run: this process, or shards on a Ray cluster (needs edgeocr[ray]); the host "
+                   "scores them with the same metric code either way, so the numbers are identical.")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="With --executor ray: the cluster to join (HOST:PORT of `ray start --head`). Default: $RAY_ADDRESS, "
+                   "else a local Ray instance.")
+@click.option("--ray-shards", type=click.IntRange(min=1), default=None,
+              help="With --executor ray: number of shards (default: 2 per cluster CPU). Each shard loads the bundle once.")
 @device_options
 @matrix_options
+@store_options
 def eval_command(bundles: Tuple[Path, ...], dataset: Path, task: Optional[str], limit: Optional[int], json_out: Optional[Path],
                  errors_out: Optional[Path], backend: Optional[str], num_threads: Optional[int],
                  case_insensitive: bool, is_filter: bool, keep_spaces: bool, predictions_only: bool,
-                 report_dir: Optional[Path], **device: Any) -> None:
+                 report_dir: Optional[Path], store: Optional[Path], no_store: bool, executor: str,
+                 ray_address: Optional[str], ray_shards: Optional[int], **device: Any) -> None:
     """Accuracy of BUNDLE on a labelled dataset, with PaddleOCR's metric definitions.
 
     \b
@@ -131,6 +142,10 @@ def eval_command(bundles: Tuple[Path, ...], dataset: Path, task: Optional[str], 
         args += ["--backend", backend]
     if num_threads:
         args += ["--num-threads", str(num_threads)]
+    if executor != "ray" and (ray_address or ray_shards):
+        raise ConfigError("--ray-address/--ray-shards only work together with --executor ray")
+    if executor == "ray" and (targets or len(bundles) > 1):
+        raise ConfigError("--executor ray evaluates one bundle on a Ray cluster; drop --device / extra bundles")
     if len(bundles) > 1 or len(targets) > 1:
         if errors_out:
             raise ConfigError("--errors works with one bundle on one target; drop --errors or run them one by one")
@@ -142,7 +157,8 @@ def eval_command(bundles: Tuple[Path, ...], dataset: Path, task: Optional[str], 
             data = run_on_device("eval", bundle, dataset, args, device, target=target, progress=False)
             return data if predictions_only else score_result(EvalResult.from_dict(data), dataset, norm).to_dict()
 
-        finish_matrix(run_matrix("eval", bundles, targets, cell, host_reference=bool(targets)), json_out, report_dir)
+        finish_matrix(run_matrix("eval", bundles, targets, cell, host_reference=bool(targets)), json_out, report_dir,
+                      lambda results: store_and_report(results, store, no_store))
         return
     bundle = bundles[0]
     if targets:
@@ -150,6 +166,11 @@ def eval_command(bundles: Tuple[Path, ...], dataset: Path, task: Optional[str], 
         result = EvalResult.from_dict(data)
         if not predictions_only:
             result = score_result(result, dataset, norm)
+    elif executor == "ray":
+        from .eval_ray import evaluate_ray
+
+        result = evaluate_ray(bundle, dataset, task, limit, backend=backend, threads=num_threads, norm=norm,
+                              predictions_only=predictions_only, address=ray_address, shards=ray_shards)
     else:
         result = evaluate(bundle, dataset, task, limit, backend=backend, threads=num_threads, norm=norm,
                           predictions_only=predictions_only)
@@ -161,6 +182,8 @@ def eval_command(bundles: Tuple[Path, ...], dataset: Path, task: Optional[str], 
     if errors_out:
         write_errors(errors_out, result)
         click.echo(f"wrote {errors_out} ({len(result.failures)} failures)")
+    if not predictions_only:
+        store_and_report([result.to_dict()], store, no_store)
     if report_dir:
         from .report_cli import make_report_from
 

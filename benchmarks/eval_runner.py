@@ -59,6 +59,9 @@ class EvalResult:
     versions: Dict[str, str] = field(default_factory=package_versions)
     device: Optional[Dict[str, Any]] = None  # set when measured on a device (issue 6)
     incomplete: Optional[Dict[str, Any]] = None  # device run interrupted: what finished, what did not
+    # Per sample counts {"image", "hits", "gt", "pred"}: the metric is a function of their sums, so
+    # `edgeocr compare` can resample them (paired bootstrap) for a confidence interval (issue 12).
+    per_sample: List[Dict[str, Any]] = field(default_factory=list)
 
     @property
     def main_metric(self) -> float:
@@ -166,7 +169,9 @@ def score(samples: Sequence[Union[DetSample, RecSample]], records: Sequence[Dict
           norm: TextNorm = TextNorm()) -> Dict[str, Any]:
     """Metrics and failures of ``records`` (from :func:`predict`) against ``samples``' labels.
 
-    Returns ``{"metrics": {...}, "failures": [{"image", "expected", "got"}, ...]}``.
+    Returns ``{"metrics": {...}, "failures": [{"image", "expected", "got"}, ...], "per_sample":
+    [{"image", "hits", "gt", "pred"}, ...]}`` (rec: hits = 1 if correct, gt = pred = 1; det/e2e:
+    matched (det) or correctly read (e2e) care words, care GT words, care predictions).
     """
     by_key = {r["image"]: r for r in records}
     missing = [sample_key(s) for s in samples if sample_key(s) not in by_key]
@@ -180,13 +185,15 @@ def score(samples: Sequence[Union[DetSample, RecSample]], records: Sequence[Dict
 def _score_rec(samples: Sequence[RecSample], by_key: Dict[str, Dict[str, Any]], norm: TextNorm) -> Dict[str, Any]:
     from .rec_metrics import compare, rec_metrics
 
-    pairs, failures = [], []
+    pairs, failures, per_sample = [], [], []
     for s in samples:
         got = by_key[sample_key(s)]["text"]
         pairs.append((got, s.label))
-        if not compare(got, s.label, norm)[0]:
+        ok = compare(got, s.label, norm)[0]
+        per_sample.append({"image": sample_key(s), "hits": int(ok), "gt": 1, "pred": 1})
+        if not ok:
             failures.append({"image": sample_key(s), "expected": s.label, "got": got})
-    return {"metrics": rec_metrics(pairs, norm).to_dict(), "failures": failures}
+    return {"metrics": rec_metrics(pairs, norm).to_dict(), "failures": failures, "per_sample": per_sample}
 
 
 def _fmt_box(points: Sequence[Sequence[float]]) -> str:
@@ -198,7 +205,7 @@ def _score_det(samples: Sequence[DetSample], by_key: Dict[str, Dict[str, Any]], 
     from .det_metrics import combine, evaluate_image
     from .e2e_metrics import combine_e2e, evaluate_image_e2e
 
-    det_results, e2e_results, failures = [], [], []
+    det_results, e2e_results, failures, per_sample = [], [], [], []
     for s in samples:
         rec = by_key[sample_key(s)]
         gt_pts = [r.points for r in s.regions]
@@ -224,6 +231,8 @@ def _score_det(samples: Sequence[DetSample], by_key: Dict[str, Dict[str, Any]], 
                 failures.append({"image": sample_key(s), "expected": f"GT box {_fmt_box(region.points)}",
                                  "got": "<missed>"})
         det_results.append(det)
+        per_sample.append({"image": sample_key(s), "hits": e2e.hits if task == "e2e" else det.matched,
+                           "gt": det.gt_care, "pred": det.det_care})
         matched_det = {dj for _, dj in det.pairs}
         for dj, box in enumerate(boxes):
             if dj in matched_det or dj in det.det_dont_care or dj in det.det_invalid:
@@ -235,7 +244,7 @@ def _score_det(samples: Sequence[DetSample], by_key: Dict[str, Dict[str, Any]], 
         metrics["det"] = combine(det_results).to_dict()
     else:
         metrics = combine(det_results).to_dict()
-    return {"metrics": metrics, "failures": failures}
+    return {"metrics": metrics, "failures": failures, "per_sample": per_sample}
 
 
 def score_result(result: Union[EvalResult, Dict[str, Any]], dataset: Union[Dataset, str, Path, None] = None,
@@ -252,7 +261,7 @@ def score_result(result: Union[EvalResult, Dict[str, Any]], dataset: Union[Datas
     keys = {r["image"] for r in res.samples}
     samples = [s for s in dataset.samples if sample_key(s) in keys]
     scored = score(samples, res.samples, res.task, norm)
-    res.metrics, res.failures = scored["metrics"], scored["failures"]
+    res.metrics, res.failures, res.per_sample = scored["metrics"], scored["failures"], scored["per_sample"]
     return res
 
 
@@ -319,5 +328,5 @@ def evaluate(
     )
     if not predictions_only:
         scored = score(samples, records, task, norm)
-        result.metrics, result.failures = scored["metrics"], scored["failures"]
+        result.metrics, result.failures, result.per_sample = scored["metrics"], scored["failures"], scored["per_sample"]
     return result

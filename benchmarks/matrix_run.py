@@ -114,8 +114,10 @@ def summary_lines(matrix: MatrixResult) -> List[str]:
     return lines
 
 
-def finish_matrix(matrix: MatrixResult, json_out: "Path | None", report_dir: "Path | None") -> None:
-    """Print the cells, write the matrix JSON and report, then exit 1 if any cell is missing or partial."""
+def finish_matrix(matrix: MatrixResult, json_out: "Path | None", report_dir: "Path | None",
+                  store: "Callable[[List[Dict[str, Any]]], None] | None" = None) -> None:
+    """Print the cells, write the matrix JSON and report, store the results, then exit 1 if any cell
+    is missing or partial."""
     import click
 
     from edgeocr.atomic_io import write_json
@@ -125,6 +127,8 @@ def finish_matrix(matrix: MatrixResult, json_out: "Path | None", report_dir: "Pa
     if json_out:
         write_json(json_out, matrix.to_dict())
         click.echo(f"wrote {json_out}")
+    if store is not None:
+        store([r for r in matrix.results if r.get("kind") == "bench" or r.get("metrics")])
     if report_dir:
         from .report_cli import make_report_from
 

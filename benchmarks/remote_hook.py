@@ -27,8 +27,9 @@ def device_options(fn: Callable) -> Callable:
         click.option("--keep", is_flag=True, help="With --device: keep the device work files (default: removed)."),
         click.option("--cpu-mask", default=None, metavar="HEX",
                      help="With --device: pin to these cores via taskset, e.g. f0 = 4 big cores (default: no pinning)."),
-        click.option("--device-work-dir", default=None,
-                     help="With --device: work dir on the device (default /data/local/tmp/edgeocr on adb, ~/.edgeocr on ssh)."),
+        click.option("--device-work-dir", multiple=True, metavar="[TARGET=]DIR",
+                     help="With --device: work dir on the device (default /data/local/tmp/edgeocr on adb, ~/.edgeocr on "
+                          "ssh). Repeat as TARGET=DIR to give each device its own, e.g. ssh:pi@board=/mnt/ssd/edgeocr."),
         click.option("--device-timeout", type=seconds_type(), default=None,
                      help="With --device: seconds before the remote run is stopped (default: the device layer's)."),
     ]
@@ -61,7 +62,8 @@ def run_on_device(kind: str, bundle: Path, data: Optional[Path], args: List[str]
         targets = opts["device"]
         target = targets if isinstance(targets, str) else targets[0]
     kwargs = dict(cpu_mask=opts.get("cpu_mask"), keep=bool(opts.get("keep")),
-                  work_dir=opts.get("device_work_dir"), timeout=opts.get("device_timeout"), progress=progress)
+                  work_dir=work_dir_for(opts.get("device_work_dir"), target), timeout=opts.get("device_timeout"),
+                  progress=progress)
     if kind == "bench":
         return remote.run_remote_bench(target, bundle, data, args, **kwargs)
     if kind == "eval":
@@ -69,6 +71,32 @@ def run_on_device(kind: str, bundle: Path, data: Optional[Path], args: List[str]
             raise ConfigError("--device eval needs --dataset")
         return remote.run_remote_eval(target, bundle, data, args, **kwargs)
     raise ConfigError(f"unknown remote command {kind!r}; valid: bench, eval")
+
+
+def work_dir_for(values: Any, target: str) -> Optional[str]:
+    """The ``--device-work-dir`` for ``target``: its own ``TARGET=DIR``, else a plain ``DIR``, else None
+    (the transport's default). A value counts as ``TARGET=DIR`` only when the part before the first
+    ``=`` is a valid target, so a path containing ``=`` stays a path."""
+    from edgeocr.device.targets import check_target
+
+    if not values:
+        return None
+    if isinstance(values, str):
+        values = (values,)
+    plain = None
+    for value in values:
+        left, sep, right = value.partition("=")
+        if sep and left:
+            try:
+                check_target(left)
+            except ConfigError:
+                plain = value
+                continue
+            if left == target:
+                return right
+            continue
+        plain = value
+    return plain
 
 
 def check_device_options(opts: Dict[str, Any]) -> List[str]:

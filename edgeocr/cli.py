@@ -33,6 +33,9 @@ COMMANDS: Dict[str, str] = {
     "bench": "edgeocr.benchmarks.bench_cli:bench_command",
     "report": "edgeocr.benchmarks.report_cli:report_command",
     "device": "edgeocr.device.cli:device_group",
+    "history": "edgeocr.benchmarks.store_cli:history_command",
+    "tag": "edgeocr.benchmarks.store_cli:tag_command",
+    "compare": "edgeocr.benchmarks.store_cli:compare_command",
 }
 
 

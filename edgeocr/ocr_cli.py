@@ -18,6 +18,8 @@ import click
 
 from .backends.base import BACKENDS
 from .cli_validation import InputPath, OutputPath, ThreadCount, check_input_path, check_separate, param_range_type
+from .benchmarks.remote_hook import device_options
+from .ocr_device import check_device_only, forward_args, ocr_on_devices
 from .errors import EdgeOCRError, InputError
 from .image_io import MAX_IMAGE_PIXELS
 from .stage_params import ClsParams, DetParams, PipelineParams, RecParams
@@ -130,6 +132,9 @@ def _vis_path(vis_dir: Path, image: Path, used: Dict[str, int]) -> Path:
 @click.option("--source-models", type=InputPath("dir"), default=None,
               help="With --backend paddle: folder of the original Paddle model dirs the bundle was converted from "
                    "(sha256-checked against the manifest). Runs the Paddle originals as the host-side reference.")
+@device_options
+@click.option("--compare-host", is_flag=True, default=False,
+              help="With --device: also read the images on this host and print every line whose text differs.")
 @_override_options
 def ocr_command(
     bundle: Path,
@@ -142,12 +147,22 @@ def ocr_command(
     no_cls: bool,
     no_verify: bool,
     source_models: Optional[Path],
+    device: Tuple[str, ...],
+    keep: bool,
+    cpu_mask: Optional[str],
+    device_work_dir: Tuple[str, ...],
+    device_timeout: Optional[float],
+    compare_host: bool,
     **overrides: Any,
 ) -> None:
     """Read the text in IMAGE... (files or folders) with the models of BUNDLE.
 
     Prints each image's lines in reading order as ``score<TAB>text``. Unreadable or non-image files
     get one error line each and are skipped; the exit status is 1 if any file failed.
+
+    \b
+    On a phone or board (repeat --device for several, run in parallel):
+      edgeocr ocr BUNDLE photo.jpg --device adb:SERIAL --compare-host
     """
     from tqdm import tqdm
 
@@ -161,6 +176,16 @@ def ocr_command(
     inputs = [("BUNDLE", bundle)] + [("IMAGE", p) for p in paths]
     for name, out in (("--json", json_out), ("--vis", vis_dir)):
         check_separate((name, out), inputs)
+    device_flags = {"--keep": keep, "--cpu-mask": cpu_mask, "--device-work-dir": device_work_dir,
+                    "--device-timeout": device_timeout}
+    check_device_only(device, compare_host, vis_dir, source_models, device_flags)
+    if device:
+        host_options = dict(backend=backend, threads=threads, no_cls=no_cls, no_verify=no_verify,
+                            max_image_pixels=max_image_pixels, overrides=overrides)
+        ocr_on_devices(bundle, paths, device, {"keep": keep, "cpu_mask": cpu_mask, "device_work_dir": device_work_dir,
+                                               "device_timeout": device_timeout}, compare_host, json_out, host_options,
+                       forward_args(backend, threads, no_cls, no_verify, max_image_pixels, overrides))
+        return
     ocr = OCR(bundle, backend=backend, threads=threads, use_cls=False if no_cls else None,
               verify=not no_verify, source_models=source_models, max_image_pixels=max_image_pixels or None,
               **overrides)
