@@ -73,6 +73,7 @@ def test_badging(apk: Path) -> None:
     assert "launchable-activity: name='org.edgeocr.demo.MainActivity'" in out, out
     assert "native-code: 'arm64-v8a'" in out, out
     assert "sdkVersion:'24'" in out, out
+    assert "application-debuggable" in out, out  # a debug build: `adb shell run-as` reaches the files dir
 
 
 def _dex_classes(apk: Path, tmp_path: Path) -> set[str]:
@@ -103,6 +104,87 @@ def test_dex_holds_core_app_and_ort_api(apk: Path, tmp_path: Path) -> None:
     for c in ("ai.onnxruntime.OrtEnvironment", "ai.onnxruntime.OrtSession", "ai.onnxruntime.OnnxTensor",
               "ai.onnxruntime.platform.Fp16Conversions", "org.edgeocr.demo.R"):
         assert c in classes, f"{c} missing from the dex"
+
+
+def _jni_mangle(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch == "/":
+            out.append("_")
+        elif ch == "_":
+            out.append("_1")
+        elif ch == ";":
+            out.append("_2")
+        elif ch == "[":
+            out.append("_3")
+        elif ch.isascii() and ch.isalnum():
+            out.append(ch)
+        else:
+            out.append(f"_0{ord(ch):04x}")
+    return "".join(out)
+
+
+# The one native method of the ORT 1.21 Java API that the 1.29 JNI library no longer exports (ArmNN EP;
+# the app never calls it). Everything else must resolve, or the phone would throw UnsatisfiedLinkError.
+KNOWN_UNRESOLVED = {"ai/onnxruntime/OrtSession$SessionOptions.addArmNN(JJI)V"}
+
+
+def test_every_ort_native_method_resolves_in_the_shipped_jni_lib(apk: Path, tmp_path: Path) -> None:
+    """The ai.onnxruntime classes come from ORT 1.21.0, the JNI library from the 1.29.0 aar: every native
+    method in the dex must have its JNI symbol (short or overload-long name) in libonnxruntime4j_jni.so."""
+    with zipfile.ZipFile(apk) as z:
+        (tmp_path / "classes.dex").write_bytes(z.read("classes.dex"))
+        (tmp_path / "jni.so").write_bytes(z.read("lib/arm64-v8a/libonnxruntime4j_jni.so"))
+    dump = _run([_tool("dexdump"), tmp_path / "classes.dex"])
+    assert dump.returncode == 0, dump.stderr
+    natives = re.findall(r"\(in L([^;]+);\)\s+name\s+: '([^']+)'\s+type\s+: '\(([^)]*)\)([^']*)'\s+"
+                         r"access\s+: 0x[0-9a-f]+ \([^)]*NATIVE", dump.stdout)
+    assert len(natives) > 100, f"only {len(natives)} native methods found in the dex"
+    nm = _run([_tool("nm"), "-D", "--defined-only", tmp_path / "jni.so"])
+    assert nm.returncode == 0, nm.stderr
+    symbols = {line.split()[-1] for line in nm.stdout.splitlines() if line.strip()}
+    unresolved = set()
+    for cls, name, args, ret in natives:
+        short = f"Java_{_jni_mangle(cls)}_{_jni_mangle(name)}"
+        if short not in symbols and f"{short}__{_jni_mangle(args)}" not in symbols:
+            unresolved.add(f"{cls}.{name}({args}){ret}")
+    assert unresolved == KNOWN_UNRESOLVED, f"native methods without a JNI symbol: {sorted(unresolved)}"
+
+
+def _jar_natives(jar: Path) -> set[str]:
+    """``pkg/Cls.name(desc)`` of every native method in a jar, read by javap (any class-file version)."""
+    with zipfile.ZipFile(jar) as z:
+        classes = [n[:-6].replace("/", ".") for n in z.namelist()
+                   if n.startswith("ai/onnxruntime/") and n.endswith(".class")]
+    proc = _run([_tool("javap"), "-p", "-s", "-cp", jar, *classes])
+    assert proc.returncode == 0, proc.stderr
+    out, cls = set(), None
+    lines = proc.stdout.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"^(?:\S.*?)?(?:class|interface|enum) (\S+)", line)
+        if m and not line.startswith(" "):
+            cls = m.group(1).split("<")[0].replace(".", "/")
+            # javap prints nested classes as Outer$Inner already
+        elif " native " in line:
+            name = re.search(r"(\w+)\(", line).group(1)
+            desc = lines[i + 1].split("descriptor:")[1].strip()
+            out.add(f"{cls}.{name}{desc}")
+    return out
+
+
+def test_ort_java_natives_match_the_android_ort_release(apk: Path, tmp_path: Path) -> None:
+    """Same JNI contract as the aar's own (Java 17, undexable) classes.jar of ORT 1.29: every native method of
+    our 1.21 build exists there with the same descriptor (a changed descriptor would crash on the phone)."""
+    sys.path.insert(0, str(TOOLS))
+    import downloads
+
+    aar = downloads.ort_android_libs().parent.parent / "onnxruntime.aar"
+    with zipfile.ZipFile(aar) as z:
+        (tmp_path / "classes.jar").write_bytes(z.read("classes.jar"))
+    ours = _jar_natives(ORT_BUILD / "ort-java" / "onnxruntime-java-android.jar")
+    theirs = _jar_natives(tmp_path / "classes.jar")
+    assert len(ours) > 100, sorted(ours)[:5]
+    assert ours - theirs == KNOWN_UNRESOLVED, f"natives not in ORT 1.29's Java API: {sorted(ours - theirs)}"
 
 
 def test_native_libs_are_arm64(apk: Path) -> None:

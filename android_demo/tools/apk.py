@@ -4,7 +4,8 @@ The steps a Gradle build would do, with the tools Debian ships (bookworm: aapt, 
 android-framework-res; bullseye via :mod:`downloads`: android.jar API 23 and dx):
 
 1. ``aapt package``: binary manifest + resources.arsc, and ``R.java``; framework resources resolved against
-   bookworm's ``framework-res.apk`` (the API 23 android.jar carries no resources.arsc).
+   bookworm's ``framework-res.apk`` (the API 23 android.jar carries no resources.arsc). ``--debug-mode``
+   marks the app debuggable, as a Gradle debug build would, so ``adb shell run-as`` can reach its files dir.
 2. ``javac -source 8 -target 8 -bootclasspath android.jar`` of the app, the OCR core and R: the code is
    checked against API 23's classes (java.* included), so nothing newer than the phone has slips in.
 3. ``dx --min-sdk-version=24`` of those classes + the ORT Java API (Android flavour, :mod:`ort_java`).
@@ -40,6 +41,8 @@ MIN_SDK = 24
 TARGET_SDK = 29  # the framework-res.apk aapt links against is Android 10 (API 29)
 VERSION_CODE = 1
 VERSION_NAME = "0.1"
+# Bundle formats the app's ONNX Runtime backend loads (.onnx and the ORT mobile format .ort).
+APP_FORMATS = ("onnx", "ort")
 ASSET_BUNDLES = "assets/bundles"
 ASSET_SAMPLES = "assets/samples"
 SAMPLES_NOTICE = "assets/NOTICE-samples.txt"
@@ -97,8 +100,9 @@ def verify_bundle(bundle: Path) -> list[Path]:
     except Exception as e:  # InputError / ChecksumError carry the path and the problem
         raise BuildError(f"{bundle}: {e}") from None
     files = [bundle / MANIFEST_NAME, b.dictionary_path] + [b.stage_path(s) for s in b.manifest.stages]
-    if b.manifest.format != "onnx":
-        raise BuildError(f"{bundle}: format {b.manifest.format!r}; the demo app runs ONNX bundles only")
+    if b.manifest.format not in APP_FORMATS:
+        raise BuildError(f"{bundle}: format {b.manifest.format!r}; the demo app runs ONNX Runtime bundles only "
+                         f"({', '.join(APP_FORMATS)})")
     return files
 
 
@@ -157,8 +161,8 @@ def build_apk(cfg: ApkConfig) -> ApkSummary:
     run([tools["aapt"], "package", "-f", "-m", "-M", APP_DIR / "AndroidManifest.xml", "-S", APP_DIR / "res",
          "-I", FRAMEWORK_RES, "-J", gen, "-F", base, "--min-sdk-version", str(MIN_SDK),
          "--target-sdk-version", str(TARGET_SDK), "--version-code", str(VERSION_CODE),
-         "--version-name", VERSION_NAME], "aapt package")
-    log.info("[2/5] javac --release 8 semantics against android.jar API 23 (app + core)")
+         "--version-name", VERSION_NAME, "--debug-mode"], "aapt package")
+    log.info("[2/5] javac -source 8 -target 8 against android.jar API 23 (app + core)")
     classes = compile_classes(work, gen, jars.android_jar)
     log.info("[3/5] dx --min-sdk-version=%d (app + core + ai.onnxruntime)", MIN_SDK)
     dex_dir = work / "dex"
