@@ -187,6 +187,24 @@ def test_ort_java_natives_match_the_android_ort_release(apk: Path, tmp_path: Pat
     assert ours - theirs == KNOWN_UNRESOLVED, f"natives not in ORT 1.29's Java API: {sorted(ours - theirs)}"
 
 
+def test_shipped_jni_lib_looks_up_only_what_our_api_has(apk: Path) -> None:
+    """The 1.29 JNI library also calls *into* Java (constructs OnnxTensor, TensorInfo, OrtException ...): every
+    class it names and every method descriptor it looks up must exist in the 1.21 classes we ship."""
+    with zipfile.ZipFile(apk) as z:
+        so = z.read("lib/arm64-v8a/libonnxruntime4j_jni.so")
+    wanted_classes = {m.decode() for m in re.findall(rb"ai/onnxruntime/[A-Za-z0-9_$/]+", so)}
+    wanted_descs = {m.decode() for m in re.findall(rb"\([A-Za-z0-9_$/;\[]*\)[A-Za-z0-9_$/;\[]+", so)}
+    assert len(wanted_classes) > 5 and len(wanted_descs) > 5, (wanted_classes, wanted_descs)
+    jar = ORT_BUILD / "ort-java" / "onnxruntime-java-android.jar"
+    with zipfile.ZipFile(jar) as z:
+        ours = {n[:-6] for n in z.namelist() if n.endswith(".class")}
+    proc = _run([_tool("javap"), "-p", "-s", "-cp", jar, *sorted(c.replace("/", ".") for c in ours)])
+    assert proc.returncode == 0, proc.stderr
+    descs = set(re.findall(r"descriptor: (\(.*)", proc.stdout))
+    assert wanted_classes <= ours, f"classes the JNI library needs but we lack: {sorted(wanted_classes - ours)}"
+    assert wanted_descs <= descs, f"methods the JNI library looks up but we lack: {sorted(wanted_descs - descs)}"
+
+
 def test_native_libs_are_arm64(apk: Path) -> None:
     with zipfile.ZipFile(apk) as z:
         libs = {n for n in z.namelist() if n.startswith("lib/")}
