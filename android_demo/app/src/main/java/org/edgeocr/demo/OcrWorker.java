@@ -101,10 +101,16 @@ final class OcrWorker {
         res.threads = req.threads;
         try {
             if (decoded == null || !req.image.equals(decodedSource)) {
+                decoded = null;
                 decoded = decoder.decode(req.image);
                 decodedSource = req.image;
             }
-            res.bitmap = decoded.bitmap;
+        } catch (Throwable t) {
+            res.error = describe(t);
+            return res;
+        }
+        res.bitmap = decoded.bitmap;
+        try {
             String key = req.bundle.dir.getAbsolutePath() + "#" + req.threads;
             boolean fresh = false;
             if (engine == null || !key.equals(engineKey)) {
@@ -129,10 +135,20 @@ final class OcrWorker {
                 res.reading = r;
             }
         } catch (Throwable t) {
-            String msg = t.getMessage();
-            res.error = t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+            res.error = describe(t);
+            // A failed load or run leaves no engine behind: the next request loads afresh (a cold run).
+            if (engine != null) {
+                engine.close();
+                engine = null;
+            }
+            engineKey = null;
         }
         return res;
+    }
+
+    private static String describe(Throwable t) {
+        String msg = t.getMessage();
+        return t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
     }
 
     private CoreBridge load(BundleStore.Entry bundle, int threads) throws Exception {
