@@ -65,6 +65,7 @@ def eval_matrix(prepared, adb_device, ssh_device, adb_server, e2e_dataset, bundl
                       "--json", str(out / "eval.json"), "--report", str(out / "report"))
     finally:
         flaky.stop()
+    assert (out / "eval.json").is_file(), res.output
     return {"res": res, "out": out, "adb": adb_t, "ssh": ssh_device.target, "flaky": flaky_t,
             "matrix": json.loads((out / "eval.json").read_text(encoding="utf-8"))}
 

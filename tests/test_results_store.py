@@ -178,10 +178,10 @@ def test_compare_passes_identical_runs_and_fails_a_slower_stage(bundles_dir, dat
 def test_compare_fails_an_accuracy_drop_beyond_budget(bundles_dir, data_dir, tmp_path) -> None:
     db = str(tmp_path / "results.db")
     good = bundles_dir / "onnx-fp32"
-    worse = tmp_path / "onnx-fp32-tight"  # a "new build" whose DB boxes are barely grown: IoU < 0.5 often
+    worse = tmp_path / "onnx-fp32-loose"  # a "new build" whose DB boxes grow 3x too far: IoU < 0.5 often
     shutil.copytree(good, worse)
     manifest = json.loads((worse / "manifest.json").read_text(encoding="utf-8"))
-    manifest["stages"]["det"]["params"]["unclip_ratio"] = 0.8
+    manifest["stages"]["det"]["params"]["unclip_ratio"] = 3.0
     (worse / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     args = ["--dataset", str(data_dir / "icdar2015_det"), "--task", "det", "--limit", "15", "--store", db]
     (a,) = stored_ids(run_cli("eval", str(good), *args).output)
