@@ -64,8 +64,8 @@ def run_on_device(kind: str, bundle: Path, data: Optional[Path], args: List[str]
     kwargs = dict(cpu_mask=opts.get("cpu_mask"), keep=bool(opts.get("keep")),
                   work_dir=work_dir_for(opts.get("device_work_dir"), target), timeout=opts.get("device_timeout"),
                   progress=progress)
-    if kind == "bench":  # the host stores the result; the device keeps no results database
-        return remote.run_remote_bench(target, bundle, data, [*args, "--no-store"], **kwargs)
+    if kind == "bench":
+        return remote.run_remote_bench(target, bundle, data, args, **kwargs)
     if kind == "eval":
         if data is None:
             raise ConfigError("--device eval needs --dataset")

@@ -268,7 +268,7 @@ def run_remote_bench(target: str, bundle: Path, images: Optional[Path], args: Li
                 run.t.push(staged, f"{run.run_dir}/images")
             head += ["--images", f"{run.run_dir}/images" if images and images.is_dir() else f"{run.run_dir}/images/{files[0].name}"]
         threads = [t.strip() for t in (_opt(args, "--num-threads") or "").split(",") if t.strip()]
-        rest = _without(args, "--num-threads")
+        rest = _without(args, "--num-threads") + ([] if "--no-store" in args else ["--no-store"])  # host stores
         pieces = ([_Piece(f"threads={t}", rest + ["--num-threads", t]) for t in threads] if threads
                   else [_Piece("all", list(rest))])
         result = _run_pieces(run, "bench", head, pieces, merge_bench, progress)
