@@ -8,6 +8,11 @@ package org.edgeocr.core;
 public final class DetPreprocess {
     /** The DB network downsamples by 32: both input sides must be multiples of this. */
     public static final int DET_STRIDE = 32;
+    /**
+     * Largest detector input accepted (pixels), as {@code DET_MAX_INPUT_PIXELS} in edgeocr/det_preprocess.py:
+     * beyond it the DB activations exhaust a phone's memory (limit_type "min" on a long, thin image).
+     */
+    public static final long DET_MAX_INPUT_PIXELS = 4096L * 4096L;
 
     private DetPreprocess() {
     }
@@ -29,7 +34,7 @@ public final class DetPreprocess {
     }
 
     /** {@code [1, 3, H', W']} float32 input of the detector for a BGR image. */
-    public static Tensor preprocess(BgrImage img, Manifest.DetParams p) {
+    public static Tensor preprocess(BgrImage img, Manifest.DetParams p) throws OcrException {
         BgrImage src = img;
         if (img.height + img.width < 2 * DET_STRIDE) {
             // DetResizeForTest.image_padding: zero-pad bottom/right to at least 32x32
@@ -44,6 +49,11 @@ public final class DetPreprocess {
         int[] hw = resizeHw(src.height, src.width, p);
         int rh = hw[0];
         int rw = hw[1];
+        if ((long) rh * rw > DET_MAX_INPUT_PIXELS) {
+            throw new OcrException("a " + src.width + "x" + src.height + " image with det limit_type=" + p.limitType
+                    + " limit_side_len=" + p.limitSideLen + " needs a " + rw + "x" + rh + " detector input, over the cap of "
+                    + (DET_MAX_INPUT_PIXELS / 1e6) + " Mpx");
+        }
         byte[] resized = CvResize.resizeLinear(src.data, src.width, src.height, 3, rw, rh);
         boolean rgb = "RGB".equals(p.colorOrder);
         float[][] lut = normalizeLut(p.mean, p.std);

@@ -27,6 +27,8 @@ import javax.imageio.ImageIO;
  * A bad image gets one error line on stderr, the others are still read, and the exit status is 1.
  */
 public final class JvmOcr {
+    /** Pillow's decompression-bomb limit, as MAX_IMAGE_PIXELS in edgeocr/image_io.py. */
+    static final long MAX_IMAGE_PIXELS = 89478485L;
     private static final String USAGE = "usage: jvm-ocr [--threads N] [--no-verify] BUNDLE IMAGE...";
 
     private JvmOcr() {
@@ -119,6 +121,7 @@ public final class JvmOcr {
         if (f.length() == 0) {
             throw new OcrException(f + ": is empty (0 bytes)");
         }
+        checkHeader(f);
         BufferedImage bi;
         try {
             bi = ImageIO.read(f);
@@ -131,6 +134,65 @@ public final class JvmOcr {
             throw new OcrException(f + ": is not an image Java ImageIO can decode; use JPEG, PNG, BMP or GIF");
         }
         return toBgr(bi);
+    }
+
+    /** Refuse truncated JPEGs and images whose header declares too many pixels, before decoding (as image_io.py). */
+    static void checkHeader(File f) throws OcrException {
+        byte[] head = new byte[3];
+        byte[] tail = new byte[(int) Math.min(1024, f.length())];
+        try {
+            java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f, "r");
+            try {
+                raf.readFully(head, 0, (int) Math.min(3, f.length()));
+                raf.seek(f.length() - tail.length);
+                raf.readFully(tail);
+            } finally {
+                raf.close();
+            }
+        } catch (IOException e) {
+            throw new OcrException(f + ": cannot read: " + e.getMessage());
+        }
+        if ((head[0] & 0xff) == 0xff && (head[1] & 0xff) == 0xd8 && (head[2] & 0xff) == 0xff) {
+            boolean eoi = false;
+            for (int i = 0; i + 1 < tail.length; i++) {
+                if ((tail[i] & 0xff) == 0xff && (tail[i + 1] & 0xff) == 0xd9) {
+                    eoi = true;
+                    break;
+                }
+            }
+            if (!eoi) {
+                throw new OcrException(f + ": is a truncated JPEG (no end-of-image marker); re-export or re-download it");
+            }
+        }
+        try {
+            javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(f);
+            if (in == null) {
+                return;
+            }
+            try {
+                java.util.Iterator<javax.imageio.ImageReader> readers = ImageIO.getImageReaders(in);
+                if (!readers.hasNext()) {
+                    return;
+                }
+                javax.imageio.ImageReader reader = readers.next();
+                try {
+                    reader.setInput(in);
+                    long w = reader.getWidth(0);
+                    long h = reader.getHeight(0);
+                    if (w * h > MAX_IMAGE_PIXELS) {
+                        throw new OcrException(f + ": declares " + w + "x" + h + " = "
+                                + String.format(Locale.ROOT, "%.1f", w * h / 1e6) + " Mpx, over the limit of "
+                                + String.format(Locale.ROOT, "%.1f", MAX_IMAGE_PIXELS / 1e6) + " Mpx");
+                    }
+                } finally {
+                    reader.dispose();
+                }
+            } finally {
+                in.close();
+            }
+        } catch (IOException e) {
+            // the full decode below reports unreadable files
+        }
     }
 
     /** Raw samples where the decoder gives them (8-bit grey, 8-bit BGR), else ARGB through getRGB. */
