@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 import click
 
 from edgeocr.cli_validation import CommaList, InputPath, OutputPath
+from edgeocr.errors import EdgeOCRError
 from edgeocr.lite_env import DEFAULT_LITE_VERSION, HOST_VERIFY_LITE_VERSION, LITE_PYTHONS
 
 from .convert import PARITY_IMAGES_ENV, ConvertOptions, convert
@@ -39,9 +40,19 @@ _drop = click.FloatRange(0.0, 100.0)
 @click.option("--parity-images", type=_dir, help=f"Folder of real text images for the parity check. "
               f"Default: ${PARITY_IMAGES_ENV}.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists (the old one is kept until the new one is complete).")
-@click.option("--gate-limit", type=click.IntRange(min=1), default=OPTION_DEFAULTS["gate_limit"], show_default=True,
-              help="Quantized variants: samples per dataset of the accuracy gate (det: icdar2015_det + msra_td500 "
-              "images, rec: icdar2015_rec + iiit5k_rec crops). More = slower, tighter estimate.")
+@click.option("--gate-limit", type=click.IntRange(min=1), default=OPTION_DEFAULTS["gate_limit"],
+              help="Quantized variants: score only this many samples per gate set (det images; rec/cls crops, at "
+              "least 500). Default: the FULL test sets (icdar2015_det + msra_td500 images, icdar2015_rec + iiit5k_rec "
+              "crops), paired bootstrap 95% interval; a limit is for quick experiments only.")
+@click.option("--quant-search", is_flag=True,
+              help="onnx-int8: derive each stage's float layers with the accuracy-aware mixed-precision search "
+              "(per-layer sensitivity, then the smallest float set within budget; cached in $EDGEOCR_HOME) instead "
+              "of the committed recipe file converters/int8_recipe.json.")
+@click.option("--gate-device", metavar="TARGET", default=None,
+              help="onnx-int8: also time int8 vs fp32 on this device (adb:SERIAL, ssh:user@host, local), "
+              "interleaved; a variant slower than fp32 there is marked so in its manifest and report.")
+@click.option("--require-speedup", is_flag=True,
+              help="With --gate-device: reject (do not write) a quantized variant that is slower than fp32 there.")
 @click.option("--max-det-drop", type=_drop, default=OPTION_DEFAULTS["det_drop_pts"], show_default=True,
               help="Accuracy gate: largest allowed det Hmean drop vs the fp32 parent, in points.")
 @click.option("--max-rec-drop", type=_drop, default=OPTION_DEFAULTS["rec_drop_pts"], show_default=True,
@@ -67,7 +78,8 @@ _drop = click.FloatRange(0.0, 100.0)
 def convert_command(
     out: Path, models: Optional[Path], det: Optional[Path], rec: Optional[Path], cls: Optional[Path],
     dictionary: Optional[Path], variants: Tuple[str, ...], lite_version: str, host_lite_version: str,
-    parity_images: Optional[Path], force: bool, gate_limit: int, max_det_drop: float, max_rec_drop: float,
+    parity_images: Optional[Path], force: bool, gate_limit: Optional[int], quant_search: bool,
+    gate_device: Optional[str], require_speedup: bool, max_det_drop: float, max_rec_drop: float,
     max_cls_drop: float, allow_accuracy_drop: bool, calibration_method: Optional[str], gate_data: Optional[Path],
     calibration_data: Optional[Path], strict_sources: bool, slim_det: Optional[Path],
 ) -> None:
@@ -85,8 +97,18 @@ def convert_command(
         names = tuple(VARIANTS)
     variant_options = {
         "gate_limit": gate_limit, "det_drop_pts": max_det_drop, "rec_drop_pts": max_rec_drop, "cls_drop_pts": max_cls_drop,
-        "allow_accuracy_drop": allow_accuracy_drop,
+        "allow_accuracy_drop": allow_accuracy_drop, "quant_search": quant_search, "gate_device": gate_device,
+        "require_speedup": require_speedup,
     }
+    if require_speedup and not gate_device:
+        raise click.UsageError("--require-speedup needs --gate-device TARGET (the device whose speed decides)")
+    if gate_device:
+        from edgeocr.device.targets import check_target
+
+        try:
+            check_target(gate_device)
+        except EdgeOCRError as exc:
+            raise click.BadParameter(str(exc), param_hint="--gate-device") from None
     if calibration_method:
         variant_options["calibration_method"] = calibration_method
     for key, value in (("slim_det", slim_det), ("gate_data", gate_data), ("calibration_data", calibration_data)):

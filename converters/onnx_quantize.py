@@ -193,14 +193,18 @@ def quantize_model(
     dst: Path,
     config: QuantConfig,
     reader_factory: Optional[ReaderFactory] = None,
+    calibration_cache: Optional[Path] = None,
 ) -> QuantizeResult:
     """Quantize fp32 ONNX ``src`` into ``dst`` following ``config``.
 
     ``reader_factory(input_name, n)`` returns a fresh calibration reader of ``n`` samples (static mode only).
+    ``calibration_cache``: ORT's JSON of activation ranges; read when it exists (no calibration pass), written
+    otherwise. Ranges are collected for every op of the quantized types whatever is excluded, so one cache serves
+    every float set the mixed-precision search tries (``quant_search.py``).
     """
     q = _ort_quant()
     src, dst = Path(src), Path(dst)
-    if config.mode is QuantMode.STATIC and reader_factory is None:
+    if config.mode is QuantMode.STATIC and reader_factory is None and not (calibration_cache and Path(calibration_cache).is_file()):
         raise ConfigError(f"{config} needs calibration data; pass a calibration reader (static mode)")
     with tempfile.TemporaryDirectory(prefix="edgeocr.quant.") as tmp:
         # 1. pre-process
@@ -225,10 +229,11 @@ def quantize_model(
                 CalibrationMethod.ENTROPY: q.CalibrationMethod.Entropy,
                 CalibrationMethod.PERCENTILE: q.CalibrationMethod.Percentile,
             }[config.calibration_method]
-            reader = reader_factory(input_name, config.calibration_samples)  # type: ignore[misc]
-            n = len(reader)  # type: ignore[arg-type]
+            cached = calibration_cache is not None and Path(calibration_cache).is_file()
+            reader = None if cached else reader_factory(input_name, config.calibration_samples)  # type: ignore[misc]
+            n = len(reader) if reader is not None else 0  # type: ignore[arg-type]
             # Calibrate in strides so histograms/min-max are merged instead of holding every activation.
-            stride = max(d for d in range(1, min(8, n) + 1) if n % d == 0)
+            stride = max(d for d in range(1, min(8, n) + 1) if n % d == 0) if n else None
             options = {
                 "CalibStridedMinMax": stride,
                 "CalibPercentile": config.percentile,
@@ -236,7 +241,8 @@ def quantize_model(
                 "ActivationSymmetric": False,
             }
             static_out = Path(tmp) / "static.onnx" if config.dynamic_op_types else dst
-            log.info("%s: static quantization, %d calibration samples in strides of %d", src.name, n, stride)
+            log.info("%s: static quantization, %s", src.name,
+                     f"cached ranges {calibration_cache}" if cached else f"{n} calibration samples in strides of {stride}")
             q.quantize_static(
                 str(pre),
                 str(static_out),
@@ -249,7 +255,8 @@ def quantize_model(
                 weight_type=qtype[config.weight_type],
                 nodes_to_exclude=excluded,
                 calibrate_method=method,
-                extra_options=options,
+                extra_options={k: v for k, v in options.items() if v is not None},
+                calibration_cache_path=str(calibration_cache) if calibration_cache is not None else None,
             )
             # 4. mixed: the dynamic part
             if config.dynamic_op_types:

@@ -27,7 +27,7 @@ from edgeocr.atomic_io import write_json, write_text
 
 log = logging.getLogger(__name__)
 
-ONNX_VARIANTS = ("onnx-fp32", "onnx-int8", "onnx-int8-static", "onnx-int8-dynamic", "onnx-fp16", "ort-fp32", "ort-int8")
+ONNX_VARIANTS = ("onnx-fp32", "onnx-int8", "onnx-int8w", "onnx-int8-dynamic", "onnx-fp16", "ort-fp32", "ort-int8")
 LITE_VARIANTS = ("lite-x86-fp32", "lite-x86-int8", "lite-x86-int16", "lite-x86-slim",
                  "lite-arm-fp32", "lite-arm-int8", "lite-arm-int16", "lite-arm-slim")
 ALL_VARIANTS = ONNX_VARIANTS + ("onnx-slim",) + LITE_VARIANTS
@@ -381,8 +381,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         rep = build_all(args.bundles, args.gate_limit, args.models, args.data)
     data = collect(args.bundles, rep, args.runs, args.data)
     args.out.mkdir(parents=True, exist_ok=True)
+    from .int8_report import kept_section
+
+    kept = kept_section(args.out / "quantization.md")  # the static int8 section (int8_report.py) survives
     write_json(args.out / "quantization.json", data)
-    write_text(args.out / "quantization.md", markdown(data))
+    write_text(args.out / "quantization.md", markdown(data) + ("\n" + kept if kept else ""))
     for p in plots(data, args.out):
         log.info("wrote %s", p)
     return 0

@@ -129,12 +129,12 @@ VARIANTS: Dict[str, VariantSpec] = {
     # --- issue 5 (quantization helper): derived variants, built from their parent; gated on accuracy. ---
     "onnx-int8": VariantSpec(
         "onnx-int8", "onnx", "int8", _lazy("quant_builders:build_onnx_int8"),
-        "int8 ONNX, best measured recipe: int8 per-channel weights, float compute (4x smaller); accuracy-gated",
-        parent="onnx-fp32", tolerance=_REPORT_ONLY,
+        "static int8 ONNX (QDQ U8S8: int8 activations and weights, searched float layers): int8 compute on "
+        "ARM64/VNNI; accuracy-gated on the full test sets", parent="onnx-fp32", tolerance=_REPORT_ONLY,
     ),
-    "onnx-int8-static": VariantSpec(
-        "onnx-int8-static", "onnx", "int8", _lazy("quant_builders:build_onnx_int8_static"),
-        "ORT static int8 everywhere (QDQ S8S8 per-channel; rec LSTM dynamic): int8 compute on ARM; accuracy-gated",
+    "onnx-int8w": VariantSpec(
+        "onnx-int8w", "onnx", "int8", _lazy("quant_builders:build_onnx_int8w"),
+        "int8 weights, float compute (4x smaller, fp32 speed); accuracy-gated",
         parent="onnx-fp32", tolerance=_REPORT_ONLY,
     ),
     "onnx-int8-dynamic": VariantSpec(
@@ -155,7 +155,7 @@ VARIANTS: Dict[str, VariantSpec] = {
     ),
     "ort-int8": VariantSpec(
         "ort-int8", "ort", "int8", _lazy("quant_builders:build_ort_int8"),
-        "ORT mobile format (.ort) of onnx-int8 + required_operators.config", parent="onnx-int8", tolerance=_REPORT_ONLY,
+        "ORT mobile format (.ort) of the static onnx-int8 + required_operators.config", parent="onnx-int8", tolerance=_REPORT_ONLY,
     ),
     "onnx-slim": VariantSpec(
         "onnx-slim", "onnx", "int8", _lazy("lite_quant:build_onnx_slim"),

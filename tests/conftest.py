@@ -53,12 +53,14 @@ def bundles_dir(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, pari
 @pytest.fixture(scope="session")
 def int8_bundles_dir(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, parity_images: Path,
                      data_dir: Path) -> Path:
-    """onnx-fp32 + the gated onnx-int8 bundle, made by the real `edgeocr convert` with a small gate."""
+    """onnx-fp32 + the static onnx-int8 bundle, made by the real `edgeocr convert` with a small gate (a few samples
+    cannot hold the int8 budget: kept and marked; the full-set gate runs in `make demo`)."""
     from edgeocr.converters.convert import ConvertOptions, convert
 
     out = tmp_path_factory.mktemp("int8-bundles") / "out"
     convert(ConvertOptions(
         out=out, models=models_dir, parity_images=parity_images, variants=("onnx-fp32", "onnx-int8"),
-        variant_options={"gate_limit": 10, "gate_min_crops": 100, "gate_data": data_dir, "calibration_data": data_dir},
+        variant_options={"gate_limit": 10, "gate_min_crops": 100, "gate_data": data_dir, "calibration_data": data_dir,
+                         "allow_accuracy_drop": True},
     ))
     return out

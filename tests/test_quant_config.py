@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from edgeocr.converters.quant_builders import INT8_RECIPE, apply_overrides
+from edgeocr.converters.quant_builders import INT8W_RECIPE, apply_overrides
 from edgeocr.converters.quant_config import (
     CalibrationMethod,
     QuantConfig,
@@ -83,13 +83,13 @@ def test_from_dict_rejects_unknown_fields():
 
 
 def test_recipe_overrides_touch_static_stages_only():
-    recipe = apply_overrides(INT8_RECIPE, "Entropy", {"det": 4})
+    recipe = apply_overrides(INT8W_RECIPE, "Entropy", {"det": 4})
     for stage, cfg in recipe.items():
         if cfg.mode is QuantMode.STATIC:
             assert cfg.calibration_method is CalibrationMethod.ENTROPY
         else:
-            assert cfg == INT8_RECIPE[stage]
+            assert cfg == INT8W_RECIPE[stage]
     if recipe["det"].mode is QuantMode.STATIC:
         assert recipe["det"].calibration_samples == 4
     with pytest.raises(ConfigError, match="unknown stage"):
-        apply_overrides(INT8_RECIPE, None, {"detector": 4})
+        apply_overrides(INT8W_RECIPE, None, {"detector": 4})
