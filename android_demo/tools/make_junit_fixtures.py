@@ -218,6 +218,37 @@ def ctc_cases(rng: np.random.Generator) -> Dict[str, Any]:
             "texts": [t for t, _ in decoded], "scores": [s for _, s in decoded]}
 
 
+def decode_cases(rng: np.random.Generator, folder: Path) -> List[Dict[str, Any]]:
+    """Image files of every kind jvm-ocr must decode like edgeocr.image_io.read_image (cv2 + to_bgr)."""
+    from PIL import Image
+
+    from edgeocr.image_io import read_image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    smooth = cv2.GaussianBlur(rng.integers(0, 256, size=(37, 53, 3), dtype=np.uint8), (5, 5), 2)
+    files = {
+        "bgr.jpg": lambda p: cv2.imwrite(str(p), smooth, [cv2.IMWRITE_JPEG_QUALITY, 90]),
+        "grey.jpg": lambda p: cv2.imwrite(str(p), smooth[:, :, 0]),
+        "bgr444.jpg": lambda p: cv2.imwrite(str(p), smooth, [cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                                                               cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]),
+        "grey8.png": lambda p: cv2.imwrite(str(p), rng.integers(0, 256, (20, 31), dtype=np.uint8)),
+        "grey16.png": lambda p: cv2.imwrite(str(p), rng.integers(0, 65536, (20, 31), dtype=np.uint16)),
+        "bgra.png": lambda p: cv2.imwrite(str(p), rng.integers(0, 256, (20, 31, 4), dtype=np.uint8)),
+        "bgr16.png": lambda p: cv2.imwrite(str(p), rng.integers(0, 65536, (20, 31, 3), dtype=np.uint16)),
+        "bgra16.png": lambda p: cv2.imwrite(str(p), rng.integers(0, 65536, (20, 31, 4), dtype=np.uint16)),
+        "grey_alpha.png": lambda p: Image.fromarray(rng.integers(0, 256, (20, 31, 2), dtype=np.uint8), "LA").save(p),
+        "palette.png": lambda p: Image.fromarray(rng.integers(0, 256, (20, 31, 3), dtype=np.uint8)).convert("P").save(p),
+        "bgr.bmp": lambda p: cv2.imwrite(str(p), rng.integers(0, 256, (20, 31, 3), dtype=np.uint8)),
+    }
+    cases = []
+    for name, write in files.items():
+        path = folder / name
+        write(path)
+        img = read_image(path)
+        cases.append({"file": str(path), "w": int(img.shape[1]), "h": int(img.shape[0]), "bgr": b64(img, np.uint8)})
+    return cases
+
+
 @click.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--seed", default=9, show_default=True, help="Random seed of the synthetic inputs.")
@@ -235,6 +266,7 @@ def main(out: Path, seed: int) -> None:
         "det": det_cases(rng),
         "rec": rec_cases(rng),
         "ctc": ctc_cases(rng),
+        "decode": decode_cases(rng, out.parent / "images"),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")

@@ -91,6 +91,10 @@ public final class Manifest {
     public final String format;
     public final String backend;
     public final String precision;
+    /** Paddle-Lite version a {@code .nb} bundle was optimized with (null for ONNX): the app's library must match. */
+    public final String liteVersion;
+    /** Paddle-Lite target ("arm" / "x86"; null for ONNX). */
+    public final String target;
     public final Stage det;
     public final Stage cls;
     public final Stage rec;
@@ -114,6 +118,8 @@ public final class Manifest {
         format = str(m, "format", "");
         backend = str(m, "backend", "");
         precision = str(m, "precision", "");
+        liteVersion = m.get("lite_version") instanceof String ? (String) m.get("lite_version") : null;
+        target = m.get("target") instanceof String ? (String) m.get("target") : null;
         Map<String, Object> stages = map(m, "stages", "");
         det = stage(map(stages, "det", "stages."), "stages.det");
         cls = stage(map(stages, "cls", "stages."), "stages.cls");

@@ -17,7 +17,7 @@ public class ManifestTest {
     @Rule
     public TemporaryFolder tmp = new TemporaryFolder();
 
-    private static final String PARAMS_DET = "{\"limit_side_len\": 960, \"limit_type\": \"max\", \"mean\": [0.485, 0.456, 0.406],"
+    static final String PARAMS_DET = "{\"limit_side_len\": 960, \"limit_type\": \"max\", \"mean\": [0.485, 0.456, 0.406],"
             + " \"std\": [0.229, 0.224, 0.225], \"color_order\": \"BGR\", \"thresh\": 0.3, \"box_thresh\": 0.6,"
             + " \"unclip_ratio\": 1.5, \"max_candidates\": 1000, \"min_size\": 3, \"score_mode\": \"fast\","
             + " \"use_dilation\": false, \"box_type\": \"quad\"}";
@@ -39,8 +39,7 @@ public class ManifestTest {
                 + " \"shape\": [\"batch\", 2]}], \"params\": " + params + ", \"ops\": []}";
     }
 
-    private File bundle(String detParams) throws Exception {
-        File dir = tmp.newFolder();
+    static File bundleIn(File dir, String detParams) throws Exception {
         String m = "{\"schema_version\": 1, \"variant\": \"onnx-fp32\", \"format\": \"onnx\", \"backend\": \"onnxruntime\","
                 + " \"precision\": \"fp32\", \"stages\": {"
                 + "\"det\": " + entry(dir, "det.onnx", "det", "[\"batch\", 3, \"height\", \"width\"]", detParams) + ", "
@@ -54,6 +53,10 @@ public class ManifestTest {
         write(keys, "a\nb\n");
         write(new File(dir, "manifest.json"), String.format(m, Manifest.sha256(keys)));
         return dir;
+    }
+
+    private File bundle(String detParams) throws Exception {
+        return bundleIn(tmp.newFolder(), detParams);
     }
 
     @Test

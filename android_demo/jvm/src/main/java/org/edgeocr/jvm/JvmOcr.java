@@ -209,21 +209,45 @@ public final class JvmOcr {
                 return new BgrImage(w, h, src.clone());
             }
         }
-        if (r.getNumBands() == 1 && r.getTransferType() == DataBuffer.TYPE_BYTE) {
-            // grey: no colour-space conversion (getRGB would apply a gamma curve)
-            byte[] d = new byte[w * h * 3];
-            int[] row = new int[w];
+        int tt = r.getTransferType();
+        java.awt.image.ColorModel cm = bi.getColorModel();
+        int csType = cm.getColorSpace().getType();
+        boolean gray = csType == java.awt.color.ColorSpace.TYPE_GRAY;
+        if (!(cm instanceof java.awt.image.IndexColorModel) && (tt == DataBuffer.TYPE_BYTE || tt == DataBuffer.TYPE_USHORT)
+                && (gray || csType == java.awt.color.ColorSpace.TYPE_RGB) && !cm.isAlphaPremultiplied()) {
+            // Raw samples, as cv2.imdecode(IMREAD_UNCHANGED) + to_bgr see them: grey is replicated without the
+            // gamma curve getRGB would apply, 16-bit keeps its high byte, alpha is blended onto white.
+            int bands = r.getNumBands();
+            int shift = tt == DataBuffer.TYPE_USHORT ? 8 : 0;
+            int[] argb = new int[w * h];
+            int[] row = new int[w * bands];
             for (int y = 0; y < h; y++) {
-                r.getSamples(0, y, w, 1, 0, row);
+                r.getPixels(0, y, w, 1, row);
                 for (int x = 0; x < w; x++) {
-                    byte v = (byte) row[x];
-                    int o = (y * w + x) * 3;
-                    d[o] = v;
-                    d[o + 1] = v;
-                    d[o + 2] = v;
+                    int o = x * bands;
+                    int cr;
+                    int cg;
+                    int cb;
+                    int a = 255;
+                    if (gray) {
+                        cr = row[o] >> shift;
+                        cg = cr;
+                        cb = cr;
+                        if (bands >= 2) {
+                            a = row[o + 1] >> shift;
+                        }
+                    } else {
+                        cr = row[o] >> shift;
+                        cg = row[o + 1] >> shift;
+                        cb = row[o + 2] >> shift;
+                        if (bands >= 4) {
+                            a = row[o + 3] >> shift;
+                        }
+                    }
+                    argb[y * w + x] = (a << 24) | (cr << 16) | (cg << 8) | cb;
                 }
             }
-            return new BgrImage(w, h, d);
+            return BgrImage.fromArgb(argb, w, h);
         }
         int[] argb = bi.getRGB(0, 0, w, h, null, 0, w);
         return BgrImage.fromArgb(argb, w, h);
