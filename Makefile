@@ -84,4 +84,4 @@ android-jvm-deps: setup-venv  ## ORT Java API jar + host JNI lib -> android_demo
 	$(PY) android_demo/tools/android_build.py jvm-deps
 
 clean:
-	rm -rf $(VENV) $(ORACLE_VENV) out .cache
+	rm -rf $(VENV) $(ORACLE_VENV) out .cache android_demo/build
