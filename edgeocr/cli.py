@@ -89,7 +89,10 @@ def run_guarded(call: Any) -> int:
     except Terminated:
         click.echo("edgeocr: terminated (SIGTERM); nothing half-written was kept", err=True)
         return EXIT_SIGTERM
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        if isinstance(exc.__context__, Terminated):  # click turns the interrupt into Abort
+            click.echo("edgeocr: terminated (SIGTERM); nothing half-written was kept", err=True)
+            return EXIT_SIGTERM
         click.echo("edgeocr: interrupted; nothing half-written was kept", err=True)
         return EXIT_SIGINT
     except EdgeOCRError as exc:

@@ -13,6 +13,7 @@ Everything here raises :class:`click.BadParameter` (shown by the CLI as one line
 from __future__ import annotations
 
 import logging
+import math
 import os
 import stat
 from pathlib import Path
@@ -122,6 +123,16 @@ def split_list(text: str, name: str) -> Tuple[str, ...]:
     return items
 
 
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange that also refuses nan and inf (``nan < x`` is False, so a range alone lets it in)."""
+
+    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
+
+
 def param_range_type(cls: Type[Any], field: str, kind: type) -> click.ParamType:
     """A click int/float range for field ``field`` of a stage_params class (the range defined once there)."""
     rng = field_range(cls, field)
@@ -129,12 +140,12 @@ def param_range_type(cls: Type[Any], field: str, kind: type) -> click.ParamType:
         return click.INT if kind is int else click.FLOAT
     if kind is int:
         return click.IntRange(int(rng.lo) + (1 if rng.lo_open else 0), int(rng.hi))
-    return click.FloatRange(rng.lo, rng.hi, min_open=rng.lo_open)
+    return FiniteFloatRange(rng.lo, rng.hi, min_open=rng.lo_open)
 
 
 def seconds_type(max_s: float = 7 * 24 * 3600.0) -> click.FloatRange:
     """A duration in seconds: ``0 < s <= max_s`` (0 or negative would mean "stop at once")."""
-    return click.FloatRange(0.0, max_s, min_open=True)
+    return FiniteFloatRange(0.0, max_s, min_open=True)
 
 
 # ----------------------------------------------------------------------------------------------

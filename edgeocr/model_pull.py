@@ -194,7 +194,10 @@ def _download(url: str, dest: Path, max_bytes: int) -> None:
             start = window_start = time.monotonic()
             window_bytes = 0
             with tqdm(total=length, unit="B", unit_scale=True, desc=dest.name, leave=False, disable=None) as bar:
-                for block in iter(lambda: resp.read(1 << 16), b""):
+                # read1: whatever arrived (up to 64 KiB); read(n) would wait for all n bytes, so a server
+                # trickling one byte at a time would never reach the stall check below.
+                read = getattr(resp, "read1", resp.read)
+                for block in iter(lambda: read(1 << 16), b""):
                     got += len(block)
                     if got > max_bytes:
                         raise SourceUnavailableError(

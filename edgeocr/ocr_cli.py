@@ -70,6 +70,8 @@ def _override_options(func: Callable) -> Callable:
             # The valid range comes from stage_params (defined once), checked before any model loads.
             opt = click.option(flag, name, type=param_range_type(cls, f.name, _TYPES[str(f.type)]), default=None,
                                help=help_text)
+        elif f.metadata.get("choices"):
+            opt = click.option(flag, name, type=click.Choice(f.metadata["choices"]), default=None, help=help_text)
         else:
             opt = click.option(flag, name, type=_TYPES[str(f.type)], default=None, help=help_text)
         func = opt(func)

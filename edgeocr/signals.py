@@ -25,6 +25,21 @@ def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated(f"received signal {signum}")
 
 
+def reassert_handlers() -> None:
+    """Re-install Python's SIGTERM/SIGINT handlers at the C level.
+
+    Paddle Inference installs its own C signal handlers (``sigaction``) when it creates a predictor,
+    behind Python's back: SIGTERM then prints "FatalError: Termination signal" and kills the process
+    (-15) with the temp folders still there. Called after every backend is created.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        handler = signal.getsignal(signum)
+        if callable(handler):
+            signal.signal(signum, handler)
+
+
 @contextlib.contextmanager
 def handle_sigterm() -> Iterator[None]:
     """Within the block, SIGTERM raises :class:`Terminated` (main thread only; elsewhere a no-op)."""

@@ -47,6 +47,11 @@ def ranged(default: Any, lo: float, hi: float, lo_open: bool = False) -> Any:
     return dataclasses.field(default=default, metadata={"range": Range(lo, hi, lo_open)})
 
 
+def choice(default: str, valid: Tuple[str, ...]) -> Any:
+    """A dataclass field with a default and its valid values in the metadata (CLI: click.Choice)."""
+    return dataclasses.field(default=default, metadata={"choices": valid})
+
+
 def field_range(cls: Type[Any], name: str) -> Optional[Range]:
     """The :class:`Range` of field ``name`` of params class ``cls`` (None if unbounded)."""
     for f in dataclasses.fields(cls):
@@ -67,7 +72,7 @@ class DetParams:
     """
 
     limit_side_len: int = ranged(960, 32, 8192)
-    limit_type: str = "max"  # "max": shrink so the longer side <= limit; "min": grow the shorter side
+    limit_type: str = choice("max", ("max", "min"))  # "max": shrink so the longer side <= limit; "min": grow the shorter side
     mean: Tuple[float, float, float] = IMAGENET_MEAN
     std: Tuple[float, float, float] = IMAGENET_STD
     color_order: str = "BGR"
@@ -76,13 +81,11 @@ class DetParams:
     unclip_ratio: float = ranged(1.5, 0.0, 10.0, lo_open=True)  # DB's offset = area * ratio / perimeter
     max_candidates: int = ranged(1000, 1, 100000)
     min_size: int = ranged(3, 0, 10000)  # boxes whose short side is below this (pixels, map scale) are dropped
-    score_mode: str = "fast"  # "fast": mean inside the bbox polygon; "slow": inside the contour
+    score_mode: str = choice("fast", ("fast", "slow"))  # "fast": mean inside the bbox polygon; "slow": inside the contour
     use_dilation: bool = False
     box_type: str = "quad"
 
     def __post_init__(self) -> None:
-        _choice("limit_type", self.limit_type, ("max", "min"))
-        _choice("score_mode", self.score_mode, ("fast", "slow"))
         _choice("color_order", self.color_order, ("BGR", "RGB"))
         _choice("box_type", self.box_type, ("quad",))
         check_ranges(self, "det")
@@ -171,6 +174,9 @@ def check_ranges(params: Any, stage: str) -> None:
         want = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(str(f.type))
         if want is not None and (not isinstance(value, want) or (want is not bool and isinstance(value, bool))):
             raise ConfigError(f"{name}={value!r} must be of type {f.type}")
+        valid = f.metadata.get("choices")
+        if valid is not None and value not in valid:
+            raise ConfigError(f"{name}={value!r} is not supported; valid choices: {', '.join(valid)}")
         rng = f.metadata.get("range")
         if rng is not None and not rng.contains(value):
             raise ConfigError(f"{name}={value} is out of range; valid: {rng.describe()}")

@@ -84,4 +84,8 @@ def create_backend(name: str, model_path: Union[str, Path], threads: Optional[in
         raise BackendMissingError(
             f"backend {name!r} needs the Python package {exc.name!r}; install it with pip install 'edgeocr[{extra}]'"
         ) from None
-    return getattr(module, cls_name)(model_path, threads=threads, **options)
+    backend = getattr(module, cls_name)(model_path, threads=threads, **options)
+    from ..signals import reassert_handlers
+
+    reassert_handlers()  # Paddle replaces the SIGTERM/SIGINT handlers when it loads a model
+    return backend
