@@ -214,7 +214,43 @@ def load_bundle(root: Union[str, Path], verify: bool = True) -> Bundle:
     bundle = Bundle(root=root, manifest=Manifest.from_dict(data, path))
     if verify:
         bundle.verify()
+    check_lite_versions(bundle)
     return bundle
+
+
+def nb_opt_version(path: Path) -> Optional[str]:
+    """The Paddle-Lite version that wrote a ``.nb`` (its header: uint16 meta version, then
+    ``char opt_version[16]``, e.g. ``v2.12``), or None if the header does not look like one."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(18)
+    except OSError:
+        return None
+    text = head[2:18].split(b"\0", 1)[0]
+    if len(head) < 18 or not text.startswith(b"v"):
+        return None
+    try:
+        return text[1:].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def check_lite_versions(bundle: Bundle) -> None:
+    """Each ``.nb`` must have been written by the Paddle-Lite version the manifest names.
+
+    Checked from the file header before any Paddle-Lite environment is built: a manifest edited to
+    say 2.10 used to build a 255 MB 2.10 environment and then fail with an AttributeError.
+    """
+    m = bundle.manifest
+    if m.format != "paddle-lite" or not m.lite_version:
+        return
+    for stage in STAGES:
+        path = bundle.stage_path(stage)
+        found = nb_opt_version(path) if path.is_file() else None
+        if found is not None and found != m.lite_version:
+            raise InputError(
+                f"was written by paddle_lite_opt {found} but manifest.json says lite_version {m.lite_version}; "
+                f"the manifest was edited or the file replaced (re-run `edgeocr convert --lite-version {found}`)", path)
 
 
 def file_entry(path: Path) -> Dict[str, Any]:

@@ -436,6 +436,15 @@ def _symlink_det_outside(ctx: Ctx) -> None:
     (b / "det.onnx").symlink_to(ctx.tmp / "outside.onnx")
 
 
+def _lite_copy_with_version(ctx: Ctx, version: str) -> None:
+    """ctx.tmp/b: the lite-x86-fp32 bundle whose manifest claims another Paddle-Lite version."""
+    ctx.bundle = ctx.bundle.parent / "lite-x86-fp32"
+    b = copy_bundle(ctx)
+    m = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
+    m["lite_version"] = version
+    (b / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+
+
 MANIFEST_CASES = [
     Case("manifest-json-list", ocr_b(), 1, ["manifest.json", "JSON list"], setup=_raw_manifest(b"[1, 2]")),
     Case("manifest-json-string", ocr_b(), 1, ["manifest.json", "JSON str"], setup=_raw_manifest(b'"bundle"')),
@@ -498,6 +507,8 @@ MANIFEST_CASES = [
     Case("bundle-det-garbage-no-verify", ocr_b("--no-verify"), 1, ["det.onnx"],
          setup=_replace_file("det.onnx", data=b"not an onnx model at all")),
     Case("bundle-det-empty-no-verify", ocr_b("--no-verify"), 1, ["det.onnx"], setup=_replace_file("det.onnx", data=b"")),
+    Case("bundle-nb-lite-version-edited", ocr_b(), 1, ["det.nb", "paddle_lite_opt 2.12", "lite_version 2.10"],
+         setup=lambda c: _lite_copy_with_version(c, "2.10")),
     Case("bundle-det-is-folder", ocr_b(), 1, ["det.onnx"],
          setup=lambda c: (copy_bundle(c), (c.tmp / "b" / "det.onnx").unlink(), (c.tmp / "b" / "det.onnx").mkdir())),
 ]
@@ -654,6 +665,24 @@ MODEL_CASES = [
          ["ch_PP-OCRv2_det_infer", "rec"]),
 ]
 test_source_models = catalogue_test(MODEL_CASES)
+
+
+def test_modified_source_warns_naming_the_file(tmp_path: Path, models_dir: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    """Without --strict-sources a truncated .pdiparams (which Paddle still loads, so parity passes) is one
+    warning naming the file and both sizes; with it, the error of the catalogue above."""
+    from edgeocr.converters.source_models import check_official
+
+    name = "ch_PP-OCRv2_det_infer"
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "inference.pdmodel").write_bytes((models_dir / name / "inference.pdmodel").read_bytes())
+    (folder / "inference.pdiparams").write_bytes((models_dir / name / "inference.pdiparams").read_bytes()[:-16])
+    check_official(REGISTRY[name], folder, strict=False)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert str(folder / "inference.pdiparams") in warnings[0] and "2296301 bytes" in warnings[0]
+    check_official(REGISTRY[name], models_dir / name, strict=True)  # the official files pass
 
 
 def _flip_last_byte(path: Path) -> None:
