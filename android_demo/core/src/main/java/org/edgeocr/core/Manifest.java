@@ -95,6 +95,11 @@ public final class Manifest {
     public final String liteVersion;
     /** Paddle-Lite target ("arm" / "x86"; null for ONNX). */
     public final String target;
+    /**
+     * ONNX Runtime session config entries the bundle asks for ({@code quantization.ort_session_config}, e.g.
+     * {@code session.disable_quant_qdq=1} for weight-only int8), applied like the Python runtime does.
+     */
+    public final Map<String, String> ortSessionConfig;
     public final Stage det;
     public final Stage cls;
     public final Stage rec;
@@ -120,6 +125,19 @@ public final class Manifest {
         precision = str(m, "precision", "");
         liteVersion = m.get("lite_version") instanceof String ? (String) m.get("lite_version") : null;
         target = m.get("target") instanceof String ? (String) m.get("target") : null;
+        Map<String, String> config = new java.util.LinkedHashMap<String, String>();
+        if (m.get("quantization") instanceof Map) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> q = (Map<String, Object>) m.get("quantization");
+            if (q.get("ort_session_config") instanceof Map) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> c = (Map<String, Object>) q.get("ort_session_config");
+                for (Map.Entry<String, Object> e : c.entrySet()) {
+                    config.put(e.getKey(), String.valueOf(e.getValue()));
+                }
+            }
+        }
+        ortSessionConfig = java.util.Collections.unmodifiableMap(config);
         Map<String, Object> stages = map(m, "stages", "");
         det = stage(map(stages, "det", "stages."), "stages.det");
         cls = stage(map(stages, "cls", "stages."), "stages.cls");

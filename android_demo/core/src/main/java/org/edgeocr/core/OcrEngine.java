@@ -37,9 +37,12 @@ public final class OcrEngine implements Closeable {
     public static OcrEngine load(File bundleDir, int threads, boolean verify, InferenceBackend.Factory factory)
             throws OcrException {
         Manifest m = Manifest.load(bundleDir, verify);
-        if (!"onnx".equals(m.format) && !"ort".equals(m.format) && factory == OrtBackend.FACTORY) {
-            throw new OcrException(bundleDir + ": is a '" + m.format + "' bundle (" + m.variant
-                    + "); ONNX Runtime runs only onnx/ort bundles");
+        if (factory == OrtBackend.FACTORY) {
+            if (!"onnx".equals(m.format) && !"ort".equals(m.format)) {
+                throw new OcrException(bundleDir + ": is a '" + m.format + "' bundle (" + m.variant
+                        + "); ONNX Runtime runs only onnx/ort bundles");
+            }
+            factory = OrtBackend.factory(m.ortSessionConfig);
         }
         checkInput(m, m.det, 3, -1, "det");
         checkInput(m, m.cls, m.clsParams.imageShape[0], m.clsParams.imageShape[1], "cls");

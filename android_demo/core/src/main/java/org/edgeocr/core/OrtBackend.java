@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import java.io.File;
 import java.nio.FloatBuffer;
 import java.util.Collections;
+import java.util.Map;
 
 /** {@link InferenceBackend} on ONNX Runtime's Java API ({@code ai.onnxruntime}), CPU execution provider. */
 public final class OrtBackend implements InferenceBackend {
@@ -21,15 +22,29 @@ public final class OrtBackend implements InferenceBackend {
         this.inputName = inputName;
     }
 
-    /** Factory for {@link OcrEngine}: {@code threads <= 0} keeps ONNX Runtime's default. */
-    public static final InferenceBackend.Factory FACTORY = new InferenceBackend.Factory() {
-        @Override
-        public InferenceBackend open(File model, String inputName, int threads) throws OcrException {
-            return OrtBackend.open(model, inputName, threads);
-        }
-    };
+    /**
+     * Factory for {@link OcrEngine}: {@code threads <= 0} keeps ONNX Runtime's default. {@link OcrEngine#load}
+     * replaces it by {@link #factory(Map)} with the bundle's session config entries.
+     */
+    public static final InferenceBackend.Factory FACTORY = factory(Collections.<String, String>emptyMap());
 
-    public static OrtBackend open(File model, String inputName, int threads) throws OcrException {
+    /** A factory whose sessions get these session config entries ({@code SessionOptions.addConfigEntry}). */
+    public static InferenceBackend.Factory factory(final Map<String, String> sessionConfig) {
+        return new InferenceBackend.Factory() {
+            @Override
+            public InferenceBackend open(File model, String inputName, int threads) throws OcrException {
+                return OrtBackend.open(model, inputName, threads, sessionConfig);
+            }
+        };
+    }
+
+    /**
+     * One session with the options of the Python runtime's backend (edgeocr/backends/onnxruntime_backend.py):
+     * all graph optimizations, sequential execution, errors-only logging, {@code threads} intra-op threads and
+     * one inter-op thread when given, plus the bundle's session config entries.
+     */
+    public static OrtBackend open(File model, String inputName, int threads, Map<String, String> sessionConfig)
+            throws OcrException {
         OrtEnvironment env;
         try {
             env = OrtEnvironment.getEnvironment();
@@ -38,8 +53,15 @@ public final class OrtBackend implements InferenceBackend {
         }
         try {
             OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            for (Map.Entry<String, String> e : sessionConfig.entrySet()) {
+                options.addConfigEntry(e.getKey(), e.getValue());
+            }
             if (threads > 0) {
                 options.setIntraOpNumThreads(threads);
+                options.setInterOpNumThreads(1);
             }
             OrtSession session = env.createSession(model.getPath(), options);
             options.close();

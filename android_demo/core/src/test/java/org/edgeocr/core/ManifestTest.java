@@ -79,6 +79,19 @@ public class ManifestTest {
     }
 
     @Test
+    public void readsTheOrtSessionConfigOfAQuantizedBundle() throws Exception {
+        File dir = bundle(PARAMS_DET);
+        assertTrue(Manifest.load(dir, true).ortSessionConfig.isEmpty());
+        File mf = new File(dir, "manifest.json");
+        String text = new String(Manifest.readAll(mf), "UTF-8");
+        write(mf, text.replace("\"precision\": \"fp32\",", "\"precision\": \"int8\", \"quantization\": "
+                + "{\"recipe\": \"weight-only\", \"ort_session_config\": {\"session.disable_quant_qdq\": \"1\"}},"));
+        Manifest m = Manifest.load(dir, true);
+        assertEquals("int8", m.precision);
+        assertEquals("{session.disable_quant_qdq=1}", m.ortSessionConfig.toString());
+    }
+
+    @Test
     public void detectsAnEditedFile() throws Exception {
         File dir = bundle(PARAMS_DET);
         write(new File(dir, "rec.onnx"), "reC");
