@@ -100,12 +100,24 @@ public final class OcrEngine implements Closeable {
 
     /** OCR of ARGB pixels ({@code Bitmap.getPixels} layout). */
     public OcrResult run(int[] argb, int width, int height) throws OcrException {
-        return run(BgrImage.fromArgb(argb, width, height));
+        BgrImage img;
+        try {
+            img = BgrImage.fromArgb(argb, width, height);
+        } catch (IllegalArgumentException e) {
+            throw new OcrException(e.getMessage(), e);
+        }
+        return run(img);
     }
 
     /** OCR of interleaved BGR bytes (OpenCV layout). */
     public OcrResult run(byte[] bgr, int width, int height) throws OcrException {
-        return run(new BgrImage(width, height, bgr));
+        BgrImage img;
+        try {
+            img = new BgrImage(width, height, bgr);
+        } catch (IllegalArgumentException e) {
+            throw new OcrException(e.getMessage(), e);
+        }
+        return run(img);
     }
 
     /** OCR of a BGR image: lines in reading order with lines scoring below drop_score removed. */

@@ -134,6 +134,23 @@ public class OcrEngineTest {
     }
 
     @Test
+    public void badPixelBuffersAreOneLineErrors() throws Exception {
+        OcrEngine e = engine(detWithBar(), cls(0.1f), rec(0.9f));
+        try {
+            e.run(new int[10], 5, 5);
+            org.junit.Assert.fail("a 10-pixel buffer for a 5x5 image must be refused");
+        } catch (OcrException ex) {
+            assertTrue(ex.getMessage(), ex.getMessage().contains("ARGB buffer holds 10 pixels"));
+        }
+        try {
+            e.run(new byte[0], 0, 0);
+            org.junit.Assert.fail("an empty image must be refused");
+        } catch (OcrException ex) {
+            assertTrue(ex.getMessage(), ex.getMessage().contains("has no pixels"));
+        }
+    }
+
+    @Test
     public void noTextNoClsNoRecBatch() throws Exception {
         Fake det = new Fake() {
             @Override
