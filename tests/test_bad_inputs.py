@@ -1051,6 +1051,34 @@ def test_pull_interrupted_then_clean_rerun(how: str, tmp_path: Path, models_dir:
     assert ("no longer runs" in rerun.stderr) == (how == "kill9")
 
 
+# Read-only file systems: the tests run as root, for whom chmod does not make anything read-only, so a
+# read-only tmpfs is mounted in a private mount namespace (unshare, util-linux) around the command.
+READ_ONLY_CASES = [
+    ("ro-report--out", lambda c, ro: ["report", c.extra["result"], "--out", ro / "rep"], 2, ["--out", "read-only"], {}),
+    ("ro-eval--json", lambda c, ro: ["eval", c.bundle, "--dataset", c.data / "iiit5k_rec", "--json", ro / "r.json"], 2,
+     ["--json", "read-only"], {}),
+    ("ro-ocr--vis", lambda c, ro: ["ocr", c.bundle, c.image, "--vis", ro / "vis"], 2, ["--vis", "read-only"], {}),
+    ("ro-convert--out", lambda c, ro: ["convert", "--models", c.models, "--out", ro / "o"], 2, ["--out", "read-only"], {}),
+    ("ro-EDGEOCR_HOME", lambda c, ro: ["models", "pull", "--source", c.models], 1, ["EDGEOCR_HOME", "Read-only"],
+     {"home": True}),
+]
+
+
+@pytest.mark.parametrize("args,code,says,opts", [c[1:] for c in READ_ONLY_CASES], ids=[c[0] for c in READ_ONLY_CASES])
+def test_read_only_file_system(args: Callable, code: int, says: List[str], opts: dict, ctx: Ctx) -> None:
+    ro = ctx.tmp / "ro"
+    ro.mkdir()
+    ctx.extra["result"] = REPO / "benchmarks" / "results" / "bench_onnx-fp32.json"
+    env = {**os.environ, "EDGEOCR_HOME": str(ro / "home" if opts.get("home") else ctx.tmp / "home")}
+    argv = ["unshare", "-rm", "sh", "-c", 'mount -t tmpfs -o ro tmpfs "$1" && shift && exec "$@"', "sh", str(ro),
+            sys.executable, "-m", "edgeocr", *map(str, args(ctx, ro))]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == code, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("edgeocr: error: ")]
+    assert len(errors) == 1 and all(s in errors[0] for s in says), proc.stderr
+
+
 def test_stale_partial_of_a_live_process_is_kept(tmp_path: Path) -> None:
     """A concurrent run's temp folder (owner alive) is never swept; a dead owner's is."""
     from edgeocr import stale
