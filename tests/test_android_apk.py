@@ -303,3 +303,25 @@ def test_ort_java_runs_det_on_the_jvm(tmp_path: Path, int8_bundles_dir: Path) ->
     assert version == onnxruntime.__version__
     assert shape.endswith("[1, 1, 64, 96]")
     assert 0.0 <= float(peak) < 0.01  # a blank page: no text probability anywhere
+
+
+def test_gate_rejected_variant_is_left_out_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """`make android` ships what `make demo` ships: a quantized variant its accuracy gate rejected is left out
+    (named, with the gate's reason), without re-running a conversion; no bundle at all is an error."""
+    sys.path.insert(0, str(TOOLS))
+    import apk as apk_build
+    from downloads import BuildError
+
+    search = tmp_path / "out"
+    (search / "onnx-fp32").mkdir(parents=True)
+    (search / "onnx-fp32" / "manifest.json").write_text("{}")
+    (search / "report.json").write_text(json.dumps({"variants": [
+        {"name": "onnx-fp32", "status": "ok", "message": ""},
+        {"name": "onnx-int8", "status": "rejected", "message": "onnx-int8 loses 2.00 points of acc"}]}))
+    with caplog.at_level("WARNING", logger="android_build"):
+        got = apk_build.build_missing_bundles(["onnx-fp32", "onnx-int8"], search, tmp_path / "dest")
+    assert got == {"onnx-fp32": search / "onnx-fp32"}
+    assert "onnx-int8 is left out of the APK: onnx-int8 loses 2.00 points of acc" in caplog.text
+    assert not (tmp_path / "dest").exists()  # nothing was converted
+    with pytest.raises(BuildError, match="none of the variants onnx-int8"):
+        apk_build.build_missing_bundles(["onnx-int8"], search, tmp_path / "dest")

@@ -17,6 +17,7 @@ android-framework-res; bullseye via :mod:`downloads`: android.jar API 23 and dx)
 """
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import subprocess
@@ -215,20 +216,35 @@ def build_apk(cfg: ApkConfig) -> ApkSummary:
     return summary
 
 
+def _rejected(report: Path) -> dict[str, str]:
+    """Variants the last ``edgeocr convert`` into a folder rejected (accuracy gate), with its reason."""
+    try:
+        variants = json.loads(report.read_text())["variants"]
+        return {v["name"]: v.get("message", "") for v in variants if v.get("status") == "rejected"}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def build_missing_bundles(variants: list[str], search: Path, dest: Path) -> dict[str, Path]:
     """Bundle folder per variant: from ``search`` (e.g. ``out/bundles`` of ``make demo``) when it is there,
-    else built by ``edgeocr convert`` into ``dest`` (from a clean checkout ``make android`` needs this)."""
+    else built by ``edgeocr convert`` into ``dest`` (from a clean checkout ``make android`` needs this).
+
+    A quantized variant its accuracy gate rejects is left out with a warning, as ``make demo`` leaves it out
+    (the rejection is remembered through ``dest/report.json``: delete ``dest`` to try again); no bundle at
+    all is an error.
+    """
     found = {v: search / v for v in variants if (search / v / "manifest.json").is_file()}
     missing = [v for v in variants if v not in found]
     if not missing:
         return found
-    edgeocr = Path(sys.executable).parent / "edgeocr"
-    if not edgeocr.exists():
-        raise BuildError(f"{edgeocr}: the edgeocr CLI is not installed next to {sys.executable} (`make setup`)")
     have = {v: dest / v for v in missing if (dest / v / "manifest.json").is_file()}
+    rejected = {**_rejected(search / "report.json"), **_rejected(dest / "report.json")}
     # convert --force replaces dest: when one is missing there, rebuild all of them in one run.
-    still = missing if len(have) < len(missing) else []
+    still = missing if any(v not in have and v not in rejected for v in missing) else []
     if still:
+        edgeocr = Path(sys.executable).parent / "edgeocr"
+        if not edgeocr.exists():
+            raise BuildError(f"{edgeocr}: the edgeocr CLI is not installed next to {sys.executable} (`make setup`)")
         # Quantized variants need their fp32 parent in the same run.
         todo = (["onnx-fp32"] if any(v != "onnx-fp32" for v in still) and "onnx-fp32" not in still else []) + still
         log.info("bundles %s not in %s: building them with edgeocr convert into %s", ",".join(still), search, dest)
@@ -237,10 +253,14 @@ def build_missing_bundles(variants: list[str], search: Path, dest: Path) -> dict
             proc = subprocess.run([str(c) for c in cmd])
             if proc.returncode != 0:
                 raise BuildError(f"`{' '.join(map(str, cmd))}` failed (exit {proc.returncode}); see its output above")
-        for v in still:
-            if not (dest / v / "manifest.json").is_file():
-                raise BuildError(f"{dest / v}: not written by edgeocr convert (rejected by its accuracy gate? "
-                                 f"see {dest / 'report.md'}); choose other variants")
-            have[v] = dest / v
+        have = {v: dest / v for v in missing if (dest / v / "manifest.json").is_file()}
+        rejected = {**rejected, **_rejected(dest / "report.json")}
+    for v in missing:
+        if v not in have:
+            why = rejected.get(v) or f"not written by edgeocr convert, see {dest / 'report.md'}"
+            log.warning("warning: %s is left out of the APK: %s", v, why)
     found.update(have)
-    return {v: found[v] for v in variants}
+    out = {v: found[v] for v in variants if v in found}
+    if not out:
+        raise BuildError(f"none of the variants {','.join(variants)} could be built (see {dest / 'report.md'})")
+    return out
