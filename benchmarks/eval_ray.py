@@ -111,8 +111,14 @@ def evaluate_ray(bundle: Union[str, Path], dataset: Union[str, Path], task: Opti
         raise ConfigError(f"--ray-shards {shards} must be >= 1")
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.WARNING)
+        try:
+            ray.init(address=address, ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.WARNING)
+        except ConnectionError as exc:
+            cause = str(exc.__cause__ or "").splitlines()[0][:200] if exc.__cause__ else ""
+            raise ConfigError(f"cannot join the Ray cluster at {address or 'RAY_ADDRESS'}: {exc}"
+                              + (f" ({cause})" if cause else "") + "; check --ray-address, and for a cluster with "
+                              "token authentication set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN") from None
     try:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         n = shards or SHARDS_PER_CPU * cpus

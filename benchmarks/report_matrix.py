@@ -55,8 +55,9 @@ def device_line(r: Dict[str, Any]) -> Dict[str, Any]:
         return {"target": HOST, "emulated": False, "model": m.get("hostname") or "this host",
                 "soc": m.get("cpu_model"), "cores": m.get("cpu_cores"), "arch": m.get("arch"),
                 "os": m.get("os_release") or m.get("os"), "governor": None, "thermal": None, "clusters": None}
-    clusters = ", ".join(f"{len(c['cpus'])}x {c.get('core') or '?'}"
-                         + (f" @ {c['max_khz'] // 1000} MHz" if c.get("max_khz") else "") for c in dev.get("clusters") or [])
+    clusters = ", ".join(f"{len(c['cpus'])}x {c.get('core') or 'cores'}"
+                         + (f" @ {c['max_khz'] // 1000} MHz" if c.get("max_khz") else "")
+                         for c in dev.get("clusters") or [] if c.get("core") or c.get("max_khz"))
     thermal = ", ".join(f"{t['type']} {t['temp_c']} °C" for t in dev.get("thermal") or [])
     return {"target": dev.get("target"), "emulated": bool(dev.get("emulated")),
             "model": " ".join(x for x in (dev.get("manufacturer"), dev.get("model")) if x) or None,

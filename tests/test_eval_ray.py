@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -33,16 +34,23 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ray_head() -> Iterator[str]:
-    """`ray start --head` on 127.0.0.1 (2 CPUs, no dashboard); stopped afterwards."""
+    """`ray start --head` on this host (2 CPUs, no dashboard), joined as 127.0.0.1:PORT; stopped afterwards.
+
+    (Ray itself maps a 127.0.0.1 address to the node's own IP, so the head keeps its default IP.)"""
     port = free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    proc = subprocess.run([RAY, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
+    # Ray 2.60 clusters require token authentication: a fresh token for this head and this driver.
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **auth}
+    proc = subprocess.run([RAY, "start", "--head", "--port", str(port),
                            "--num-cpus", "2", "--include-dashboard=false", "--disable-usage-stats",
                            "--object-store-memory", str(200 * 1024 * 1024)],
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout
     try:
-        yield f"127.0.0.1:{port}"
+        with pytest.MonkeyPatch.context() as mp:
+            for k, v in auth.items():
+                mp.setenv(k, v)
+            yield f"127.0.0.1:{port}"
     finally:
         subprocess.run([RAY, "stop", "--force"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
 
