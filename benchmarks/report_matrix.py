@@ -223,7 +223,9 @@ def plot_matrix(m: Dict[str, Any], path: Path) -> Optional[Path]:
 
     threads = min(x["threads"] for x in lat)
     stage = "e2e" if any(x["stage"] == "e2e" for x in lat) else next(s for s in STAGES if any(x["stage"] == s for x in lat))
-    devs, variants = m["devices"], m["variants"]
+    variants = m["variants"]
+    timed = {c["target"] for c in m["cells"] if c["latency"]}
+    devs = [d for d in m["devices"] if d["target"] in timed]  # eval-only targets have no bar to draw
     fig, ax = plt.subplots(figsize=(max(5.0, 1.6 * len(variants) * max(1, len(devs)) / 2), 4.2))
     width = 0.8 / max(len(devs), 1)
     for k, d in enumerate(devs):
@@ -233,9 +235,13 @@ def plot_matrix(m: Dict[str, Any], path: Path) -> Optional[Path]:
             x = next((x for x in c["latency"] if (x["stage"], x["threads"]) == (stage, threads)), None)
             ys.append(x["p50"] if x else 0.0)
         xs = [i + (k - (len(devs) - 1) / 2) * width for i in range(len(variants))]
-        bars = ax.bar(xs, ys, width, label=_label(d), hatch="//" if d.get("emulated") else None)
+        floor = min(x["p50"] for x in lat if x["p50"]) / 2
+        bars = ax.bar(xs, [y or floor for y in ys], width, label=_label(d), hatch="//" if d.get("emulated") else None,
+                      alpha=1.0)
         for b, y in zip(bars, ys):
-            ax.annotate(f"{y:.0f}" if y else "missing", (b.get_x() + b.get_width() / 2, max(y, 1e-3)),
+            if not y:
+                b.set_alpha(0.15)  # a missing cell: a faint stub, labelled
+            ax.annotate(f"{y:.0f}" if y else "missing", (b.get_x() + b.get_width() / 2, y or floor),
                         ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
     ax.set_xticks(range(len(variants)))
     ax.set_xticklabels(variants)
