@@ -45,3 +45,13 @@ def test_expand_targets_dedups_in_order_and_opens_local() -> None:
     assert open_target("local").kind == "local"
     with pytest.raises(ConfigError, match="expand"):
         open_target("all-adb")
+
+
+def test_device_work_dir_per_target() -> None:
+    from edgeocr.benchmarks.remote_hook import work_dir_for
+
+    values = ("/data/a=b", "local=/tmp/l", "ssh:pi@board:2222=/mnt/ssd/edgeocr")
+    assert work_dir_for(values, "local") == "/tmp/l"
+    assert work_dir_for(values, "ssh:pi@board:2222") == "/mnt/ssd/edgeocr"
+    assert work_dir_for(values, "adb:R5CT") == "/data/a=b"  # a path containing '=' stays a path
+    assert work_dir_for(("local=/tmp/l",), "adb:R5CT") is None and work_dir_for((), "local") is None
