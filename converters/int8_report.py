@@ -66,27 +66,28 @@ def markdown(data: Dict[str, Any]) -> str:
               "det [1,3,544,960] (a 1280x720 photo), rec [1,3,32,320], cls [1,3,48,192]; GMAC = 1e9 "
               "multiply-accumulates. Weight-only (`onnx-int8w`) stores int8 weights but folds them back to float "
               "at load: its compute is float.", "",
-              "| stage | variant | int8 GMAC | float GMAC | int8 share | kernels |", "|---|---|---:|---:|---:|---|"]
+              "| stage | variant | int8 GMAC | float GMAC | int8 share (all) | int8 share of conv MACs | kernels |",
+              "|---|---|---:|---:|---:|---:|---|"]
     for s in STAGES:
         for v, c in data["costs"].items():
             st = c["stages"].get(s)
             if st:
                 kern = ", ".join(f"{k} {n}" for k, n in sorted(st["kernels"].items()))
                 lines.append(f"| {s} | {v} | {_gmac(st['int8_macs'])} | {_gmac(st['float_macs'])} | "
-                             f"{100 * st['int8_share']:.1f}% | {kern} |")
+                             f"{100 * st['int8_share']:.1f}% | {100 * st['conv_int8_share']:.1f}% | {kern} |")
     arm = data.get("arm")
     if arm:
         lines += ["", "### On ARM64: the kernels ORT runs there", "",
                   f"`{arm.get('device', {}).get('target')}` ({arm.get('machine')}, onnxruntime {arm.get('onnxruntime')}"
                   f"{', EMULATED under qemu: a check of the graph, not a timing' if (arm.get('device') or {}).get('emulated') else ''}); "
                   "one small run per stage with ORT profiling (kernel choice does not depend on the input size).", "",
-                  "| stage | int8 share of conv/matmul MACs | integer kernels | float kernels (nodes) |",
-                  "|---|---:|---|---|"]
+                  "| stage | int8 share of conv/matmul MACs | of conv MACs | integer kernels | float kernels (nodes) |",
+                  "|---|---:|---:|---|---|"]
         for s in STAGES:
             st = arm["stages"].get(s)
             if st:
                 ints = ", ".join(f"{k} {n}" for k, n in sorted(st["kernels"].items()) if k.startswith(("Q", "MatMulInt", "ConvInt", "Dynamic")))
-                lines.append(f"| {s} | {100 * st['int8_share']:.1f}% | {ints} | {', '.join(st['float_nodes']) or '-'} |")
+                lines.append(f"| {s} | {100 * st['int8_share']:.1f}% | {100 * st['conv_int8_share']:.1f}% | {ints} | {', '.join(st['float_nodes']) or '-'} |")
     acc = data.get("accuracy") or {}
     if acc.get("rows"):
         lines += ["", "### Accuracy gate: full test sets, paired bootstrap", "",

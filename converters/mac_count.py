@@ -71,6 +71,8 @@ class StageCost:
 
     int8_macs: int = 0
     float_macs: int = 0
+    conv_int8_macs: int = 0  # Conv/ConvTranspose only (the "conv MACs"; excludes LSTM and FC/CTC head)
+    conv_float_macs: int = 0
     int8_nodes: List[str] = field(default_factory=list)
     float_nodes: List[str] = field(default_factory=list)
     kernels: Dict[str, int] = field(default_factory=dict)  # op type -> count
@@ -80,8 +82,15 @@ class StageCost:
         total = self.int8_macs + self.float_macs
         return self.int8_macs / total if total else 0.0
 
+    @property
+    def conv_int8_share(self) -> float:
+        total = self.conv_int8_macs + self.conv_float_macs
+        return self.conv_int8_macs / total if total else 0.0
+
     def to_dict(self) -> Dict[str, Any]:
         return {"int8_macs": self.int8_macs, "float_macs": self.float_macs, "int8_share": round(self.int8_share, 4),
+                "conv_int8_macs": self.conv_int8_macs, "conv_float_macs": self.conv_float_macs,
+                "conv_int8_share": round(self.conv_int8_share, 4),
                 "float_nodes": self.float_nodes, "kernels": self.kernels}
 
 
@@ -94,12 +103,19 @@ def stage_cost(nodes: Sequence[Mapping[str, Any]], model_path: Path) -> StageCos
         if not macs:
             continue
         cost.kernels[node["op"]] = cost.kernels.get(node["op"], 0) + 1
-        if node["op"] in INT8_OPS:
+        is_int8 = node["op"] in INT8_OPS
+        is_conv = (INT8_OPS.get(node["op"]) or FLOAT_OPS.get(node["op"])) in ("conv", "convT")
+        if is_int8:
             cost.int8_macs += macs
             cost.int8_nodes.append(node["name"])
         else:
             cost.float_macs += macs
             cost.float_nodes.append(node["name"])
+        if is_conv:
+            if is_int8:
+                cost.conv_int8_macs += macs
+            else:
+                cost.conv_float_macs += macs
     return cost
 
 

@@ -286,8 +286,8 @@ def _quantized(recipe_base: Union[Mapping[str, QuantConfig], Callable[[], Mappin
             quant["ort_session_config"] = dict(WEIGHT_ONLY_SESSION_CONFIG)
         notes = [f"{s}: {info[s]['summary']}" for s in STAGES]
         if static:
-            shares = ", ".join(f"{s} {100 * quant['macs']['stages'][s]['int8_share']:.0f}%" for s in STAGES)
-            notes.append(f"conv/matmul MACs in int8 kernels ({quant['macs']['machine']}): {shares}")
+            shares = ", ".join(f"{s} {100 * quant['macs']['stages'][s]['conv_int8_share']:.0f}%" for s in STAGES)
+            notes.append(f"conv MACs in int8 kernels ({quant['macs']['machine']}): {shares}")
             if quant.get("device_speed", {}).get("slower"):
                 notes.append(f"slower than fp32 on {quant['device_speed']['target']}")
         if accuracy and accuracy.get("allowed_accuracy_drop"):
