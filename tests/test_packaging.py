@@ -19,12 +19,15 @@ def test_wheel_maps_converters_and_benchmarks_under_edgeocr(tmp_path: Path) -> N
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {n.split("/")[0] for n in names}
     assert top_level <= {"edgeocr", f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.dist-info"}, top_level
-    for required in ("edgeocr/converters/convert.py", "edgeocr/backends/lite_worker.py", "edgeocr/benchmarks/__init__.py"):
+    for required in ("edgeocr/converters/convert.py", "edgeocr/backends/lite_worker.py", "edgeocr/benchmarks/__init__.py",
+                     "edgeocr/manifest.schema.json"):
         assert required in names
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
-    # The slim runtime needs only numpy + opencv + one backend (from an extra).
+    # The slim runtime needs only numpy + opencv + one backend (from an extra), plus jsonschema (manifest
+    # schema on every load) and Pillow (image size from the header before decoding), see README.
     requires = [l for l in metadata.splitlines() if l.startswith("Requires-Dist:") and "extra ==" not in l]
-    assert sorted(l.split()[1].split(";")[0] for l in requires) == ["click", "numpy", "opencv-python-headless", "pyclipper", "tqdm"]
+    assert sorted(l.split()[1].split(";")[0] for l in requires) == [
+        "Pillow", "click", "jsonschema", "numpy", "opencv-python-headless", "pyclipper", "tqdm"]
 
 
 def test_installed_package_exposes_only_the_edgeocr_namespace() -> None:

@@ -33,6 +33,6 @@ def test_report_rejects_non_results(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text('{"hello": 1}', encoding="utf-8")
     res = CliRunner().invoke(cli, ["report", str(bad), "--out", str(tmp_path / "o")])
-    assert res.exit_code != 0 and "not an edgeocr eval/bench result" in str(res.exception)
+    assert res.exit_code != 0 and "not an edgeocr eval/bench result" in res.stderr
     res = CliRunner().invoke(cli, ["report", "--out", str(tmp_path / "o")])
-    assert res.exit_code != 0 and "at least one RESULT.json" in str(res.exception)
+    assert res.exit_code != 0 and "at least one RESULT.json" in res.stderr
