@@ -162,18 +162,21 @@ class PrivateApt:
 
     def _options(self) -> list[str]:
         r = self.root
-        return ["-o", f"Dir::Etc={r / 'etc'}", "-o", f"Dir::Etc::sourcelist={self.sources}",
+        # Only the package sources, pinning, state and cache are private: the system's apt.conf.d (proxy,
+        # snapshot settings) still applies, read-only.
+        return ["-o", f"Dir::Etc::sourcelist={self.sources}",
                 "-o", f"Dir::Etc::sourceparts={r / 'etc' / 'sources.list.d'}",
+                "-o", f"Dir::Etc::preferences={r / 'etc' / 'preferences'}",
                 "-o", f"Dir::Etc::preferencesparts={r / 'etc' / 'preferences.d'}",
                 "-o", f"Dir::State={r / 'state'}", "-o", f"Dir::State::status={r / 'state' / 'status'}",
                 "-o", f"Dir::Cache={r / 'cache'}", "-o", "APT::Sandbox::User=root",
                 "-o", "Debug::NoLocking=1", "-o", "Acquire::Retries=2"]
 
     def _prepare(self) -> None:
-        for d in ("etc/sources.list.d", "etc/preferences.d", "etc/apt.conf.d", "state/lists/partial",
-                  "cache/archives/partial"):
+        for d in ("etc/sources.list.d", "etc/preferences.d", "state/lists/partial", "cache/archives/partial"):
             (self.root / d).mkdir(parents=True, exist_ok=True)
         (self.root / "state" / "status").touch()
+        (self.root / "etc" / "preferences").touch()
         text = (f"deb [signed-by={KEYRING}] {self.mirror} bullseye main\n"
                 f"deb-src [signed-by={KEYRING}] {self.mirror} trixie main\n")
         if not self.sources.exists() or self.sources.read_text() != text:
