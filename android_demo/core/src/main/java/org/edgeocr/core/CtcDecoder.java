@@ -2,7 +2,6 @@ package org.edgeocr.core;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UnsupportedEncodingException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -113,13 +112,5 @@ public final class CtcDecoder {
             out.add(new Object[] {text.toString(), score});
         }
         return out;
-    }
-
-    static String utf8(byte[] b) {
-        try {
-            return new String(b, "UTF-8");
-        } catch (UnsupportedEncodingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -17,7 +17,6 @@ public final class CvContours {
     private static final byte MASK8_RIGHT = (byte) 0x80;
     private static final byte MASK8_NEW = 2;
     private static final byte MASK8_BLACK = 1;
-    private static final int MASK8_FLAGS = (byte) 0xFE;
 
     private CvContours() {
     }
@@ -161,9 +160,5 @@ public final class CvContours {
             System.arraycopy(data, 0, r, 0, size);
             return r;
         }
-    }
-
-    static int flagsMask() {
-        return MASK8_FLAGS;
     }
 }

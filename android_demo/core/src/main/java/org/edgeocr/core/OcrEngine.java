@@ -190,11 +190,11 @@ public final class OcrEngine implements Closeable {
                 LinePreprocess.fill(batch, row * c * h * w, crops.get(idx.get(row)), h, w);
             }
             Tensor probs = timed(cls, new Tensor(batch, new long[] {n, c, h, w}), infer);
-            int nl = probs.dim(1);
-            if (probs.shape.length != 2 || probs.dim(0) != n || nl != p.labels.length) {
+            if (probs.shape.length != 2 || probs.dim(0) != n || probs.dim(1) != p.labels.length) {
                 throw new OcrException("classifier output has shape " + Arrays.toString(probs.shape) + ", expected ["
                         + n + ", " + p.labels.length + "] (one probability per label in the manifest)");
             }
+            int nl = p.labels.length;
             for (int row = 0; row < n; row++) {
                 int best = 0;
                 for (int k = 1; k < nl; k++) {
