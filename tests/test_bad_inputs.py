@@ -964,6 +964,10 @@ DEVICE_CASES = [
                                                       "--cpu-mask", "f0"], 1, ["--cpu-mask"]),
     Case("device-work-dir-without-device", lambda c: ["bench", c.bundle, "--device-work-dir", "/tmp/x"], 1,
          ["--device-work-dir"]),
+    Case("device-ssh-connection-refused", lambda c: ["bench", c.bundle, "--device", "ssh:nobody@127.0.0.1:1",
+                                                     "--num-runs", "1"], 1, ["ssh:nobody@127.0.0.1:1", "unreachable"]),
+    Case("device-cpu-mask-not-hex", lambda c: ["bench", c.bundle, "--device", "local", "--cpu-mask", "zz"], 1,
+         ["--cpu-mask", "hex"]),
     Case("device-timeout-nan", lambda c: ["bench", c.bundle, "--device", "local", "--device-timeout", "nan"], 2,
          ["--device-timeout"]),
 ]
