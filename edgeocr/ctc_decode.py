@@ -13,7 +13,7 @@ from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, ModelFormatError
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class CTCDecoder:
         """``[N, T, C]`` float32 softmax -> ``(text, score)`` per row; score is a Python float."""
         if probs.ndim != 3 or probs.shape[2] != self.num_classes:
             classes = probs.shape[2] if probs.ndim == 3 else None
-            raise InputError(
+            raise ModelFormatError(
                 f"has {self.num_classes - 2} entries (+ blank + space = {self.num_classes} classes) but the "
                 f"recognizer outputs {classes} classes (shape {list(probs.shape)}); use the dictionary the rec "
                 "model was trained with", self.dictionary)

@@ -20,7 +20,7 @@ from .backends.base import BACKENDS
 from .cli_validation import InputPath, OutputPath, ThreadCount, check_input_path, check_separate, param_range_type
 from .benchmarks.remote_hook import device_options
 from .ocr_device import check_device_only, forward_args, ocr_on_devices
-from .errors import EdgeOCRError, InputError
+from .errors import EdgeOCRError, InputError, ModelFormatError
 from .image_io import MAX_IMAGE_PIXELS
 from .stage_params import ClsParams, DetParams, PipelineParams, RecParams
 
@@ -209,6 +209,8 @@ def ocr_command(
                 else:
                     result = ocr(path)
             except EdgeOCRError as exc:
+                if isinstance(exc, ModelFormatError):
+                    raise  # the bundle is broken (model in the wrong slot...): one line, not one per image
                 if exc.path is None:
                     exc.path = str(path)
                 click.echo(f"edgeocr: error: {exc}", err=True)
