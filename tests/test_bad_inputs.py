@@ -1086,6 +1086,37 @@ def test_read_only_file_system(args: Callable, code: int, says: List[str], opts:
     assert len(errors) == 1 and all(s in errors[0] for s in says), proc.stderr
 
 
+# Unreadable files: root reads everything, so the command runs in a user namespace as an unprivileged
+# user (unshare, util-linux) that owns the files; chmod 000 then really denies reading.
+UNREADABLE_CASES = [
+    ("unreadable-model", "rec.onnx", [], ["rec.onnx", "cannot be read", "Permission denied"]),
+    ("unreadable-model-no-verify", "rec.onnx", ["--no-verify"], ["rec.onnx", "cannot load"]),
+    ("unreadable-manifest", "manifest.json", [], ["manifest.json", "Permission denied"]),
+    ("unreadable-dictionary", "ppocr_keys_v1.txt", ["--no-verify"], ["ppocr_keys_v1.txt", "Permission denied"]),
+    ("unreadable-image", "image", [], ["12.jpg", "not readable"]),
+]
+
+
+@pytest.mark.parametrize("target,extra,says", [c[1:] for c in UNREADABLE_CASES], ids=[c[0] for c in UNREADABLE_CASES])
+def test_unreadable_files(target: str, extra: List[str], says: List[str], ctx: Ctx) -> None:
+    b = copy_bundle(ctx)
+    for f in b.iterdir():  # own copies: chmod on a hard link would change the session's bundle
+        data = f.read_bytes()
+        f.unlink()
+        f.write_bytes(data)
+    image = ctx.tmp / "12.jpg"
+    shutil.copyfile(ctx.image, image)
+    os.chmod(image if target == "image" else b / target, 0)
+    argv = ["unshare", "-U", "--map-user=1000", "--map-group=1000", sys.executable, "-m", "edgeocr", "ocr", str(b),
+            str(image), *extra]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "EDGEOCR_HOME": str(ctx.tmp / "home")})
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 1, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("edgeocr: error: ")]
+    assert len(errors) == 1 and all(s in errors[0] for s in says), proc.stderr
+
+
 def test_stale_partial_of_a_live_process_is_kept(tmp_path: Path) -> None:
     """A concurrent run's temp folder (owner alive) is never swept; a dead owner's is."""
     from edgeocr import stale
