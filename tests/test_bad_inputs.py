@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import socket
-import stat
 import struct
 import subprocess
 import sys
@@ -953,6 +952,17 @@ def test_mirrors(mode: str, says: List[str], ctx: Ctx, home: Path, tmpdir_: Path
     assert not (models / CLS).exists()
     used = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
     assert used < model_pull.max_download_bytes(REGISTRY[CLS]) + 1, used
+
+
+def test_mirror_slow_but_steady_hits_the_overall_deadline(ctx: Ctx, home: Path, tmpdir_: Path,
+                                                          hostile: Callable[[str], str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mirror that keeps sending (never "stalled") but would take for ever is stopped by the deadline."""
+    monkeypatch.setattr(model_pull, "STALL_MIN_BYTES", 1)
+    monkeypatch.setattr(model_pull, "DOWNLOAD_DEADLINE_S", 1.5)
+    url = hostile("trickle")
+    case = Case("deadline", lambda c: ["models", "pull", CLS, "--source", url], 1, [url, "did not finish within 2 s"])
+    run_case(case, ctx, home, tmpdir_, monkeypatch)
 
 
 # ------------------------------------------------------------------------------------------------
