@@ -517,6 +517,19 @@ MANIFEST_CASES = [
 test_manifests = catalogue_test(MANIFEST_CASES)
 
 
+def test_schema_covers_every_manifest_field() -> None:
+    """A field added to the Manifest dataclasses needs its line in manifest.schema.json (else bundles fail to load)."""
+    import dataclasses
+
+    from edgeocr.manifest import SCHEMA_PATH, DictionaryEntry, Manifest, StageEntry, TensorSpec
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    for cls, props in ((Manifest, schema["properties"]), (StageEntry, schema["$defs"]["stage"]["properties"]),
+                       (DictionaryEntry, schema["properties"]["dictionary"]["properties"]),
+                       (TensorSpec, schema["$defs"]["tensor"]["properties"])):
+        assert {f.name for f in dataclasses.fields(cls)} <= set(props), cls.__name__
+
+
 def test_schema_ranges_equal_stage_params() -> None:
     """manifest.schema.json states the same parameter ranges as edgeocr/stage_params.py (defined there once)."""
     import dataclasses
