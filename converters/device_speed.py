@@ -29,7 +29,7 @@ def _means(result: Dict[str, Any]) -> Dict[str, float]:
 def measure_speedup(candidate: Path, parent: Path, target: str, images: Optional[Path] = None,
                     stages: Sequence[str] = DEFAULT_STAGES, rounds: int = DEFAULT_ROUNDS, num_runs: int = 3,
                     threads: int = 1, progress: Callable[[str], None] = lambda m: None,
-                    work_dir: Optional[str] = None) -> Dict[str, Any]:
+                    work_dir: Optional[str] = None, warmup_runs: int = 1) -> Dict[str, Any]:
     """Latency of ``candidate`` vs ``parent`` (fp32) on ``target``; ``slower`` is True when the candidate's summed
     mean latency over ``stages`` exceeds fp32's. ``images``: one real text image (default: the first calibration
     image under ``$EDGEOCR_DATA``)."""
@@ -39,7 +39,7 @@ def measure_speedup(candidate: Path, parent: Path, target: str, images: Optional
         raise ConfigError(f"device speed check needs rounds >= 1 and num_runs >= 1 (got {rounds}, {num_runs})")
     images = Path(images) if images is not None else _default_image()
     args = ["--stages", ",".join(stages), "--num-threads", str(threads), "--num-runs", str(num_runs),
-            "--warmup-runs", "1", "--warmup-min-secs", "0", "--min-secs", "0", "--max-images", "1"]
+            "--warmup-runs", str(warmup_runs), "--warmup-min-secs", "0", "--min-secs", "0", "--max-images", "1"]
     runs: Dict[str, List[Dict[str, float]]] = {"fp32": [], "int8": []}
     info: Dict[str, Any] = {}
     for i in range(rounds):

@@ -330,7 +330,8 @@ EQUIVALENCE_CROPS = 300
 def _inherited_gate(ctx: Any, variant: str, src: Path, models: Mapping[str, Path]) -> Optional[Dict[str, Any]]:
     """The gated ``src`` bundle's accuracy, if ``models`` (its ORT form) give identical results on a subset."""
     src_accuracy = json.loads((src / MANIFEST_NAME).read_text(encoding="utf-8")).get("accuracy") or {}
-    if not src_accuracy.get("passed") or not _opt(ctx, "gate"):
+    # a written parent either passed or was kept over budget by --allow-accuracy-drop: its verdict carries over
+    if src_accuracy.get("passed") is None or "rows" not in src_accuracy or not _opt(ctx, "gate"):
         return None
     scratch = assemble_bundle(src, models, Path(ctx.work_dir) / f"{variant}.equiv", fmt="ort")
     numerics = src_accuracy.get("numerics", "host")
