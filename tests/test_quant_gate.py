@@ -181,7 +181,7 @@ def test_gate_device_marks_or_rejects_a_slower_variant(monkeypatch, tmp_path: Pa
     assert quant_builders._device_speed(ctx, "onnx-int8", tmp_path / "fp32", {"passed": True}) is slow
     assert calls == [(tmp_path / "cand", tmp_path / "fp32", "adb:x")]
     ctx.options["require_speedup"] = True
-    with pytest.raises(AccuracyGateError, match="slower than fp32 on adb:x .* --require-speedup") as info:
+    with pytest.raises(AccuracyGateError, match=r"slower than fp32 on adb:x .*\(--require-speedup\)") as info:
         quant_builders._device_speed(ctx, "onnx-int8", tmp_path / "fp32", {"passed": True})
     assert info.value.accuracy["device_speed"] is slow
     ctx.options["gate_device"] = None
