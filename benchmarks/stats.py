@@ -12,9 +12,11 @@ confidence interval comes from a paired bootstrap over the images both runs saw.
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
+
+from .paired_bootstrap import accuracy_from_sums, hmean_from_sums, paired_drop
 
 
 def rank_average(values: Sequence[float]) -> Tuple[np.ndarray, List[int]]:
@@ -73,33 +75,21 @@ def mann_whitney_p(x: Sequence[float], y: Sequence[float], alternative: str = "g
     return float(mannwhitneyu(x, y, alternative=alternative).pvalue), "scipy.stats.mannwhitneyu"
 
 
-def ratio_metric(task: str) -> Callable[[np.ndarray], float]:
-    """The metric of ``task`` from summed per-image counts ``[hits, gt, pred]``: rec accuracy or H-mean."""
-    def rec(s: np.ndarray) -> float:
-        return float(s[0] / s[1]) if s[1] else 0.0
-
-    def hmean(s: np.ndarray) -> float:
-        recall = s[0] / s[1] if s[1] else 0.0
-        precision = s[0] / s[2] if s[2] else 0.0
-        return float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0
-
-    return rec if task == "rec" else hmean
-
-
 def paired_bootstrap(base: Dict[str, Sequence[float]], cand: Dict[str, Sequence[float]], task: str,
                      resamples: int = 2000, confidence: float = 0.95, seed: int = 0) -> Dict[str, float]:
-    """Difference candidate - baseline of the task metric on the images both have, with a percentile
-    bootstrap confidence interval (images resampled with replacement, the same images for both)."""
+    """Difference candidate - baseline of the task metric (a fraction) on the images both runs have, with its
+    paired percentile-bootstrap interval.
+
+    Per-image counts are ``[hits, gt, pred]``; the bootstrap itself is the accuracy gate's
+    (:func:`edgeocr.benchmarks.paired_bootstrap.paired_drop`), so ``compare`` and ``convert`` judge a drop alike.
+    """
     keys = sorted(set(base) & set(cand))
     if not keys:
         raise ValueError("the two runs share no image")
     a = np.asarray([base[k] for k in keys], dtype=np.float64)
     b = np.asarray([cand[k] for k in keys], dtype=np.float64)
-    f = ratio_metric(task)
-    point_a, point_b = f(a.sum(axis=0)), f(b.sum(axis=0))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(keys), size=(resamples, len(keys)))
-    diffs = np.fromiter((f(b[i].sum(axis=0)) - f(a[i].sum(axis=0)) for i in idx), dtype=np.float64, count=resamples)
-    lo, hi = np.percentile(diffs, [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100])
-    return {"baseline": point_a, "candidate": point_b, "diff": point_b - point_a, "ci_low": float(lo),
-            "ci_high": float(hi), "images": len(keys), "confidence": confidence}
+    metric = accuracy_from_sums if task == "rec" else hmean_from_sums
+    d = paired_drop(a, b, metric, resamples=resamples, seed=seed, confidence=confidence)
+    # paired_drop speaks in points of parent - candidate; compare speaks in fractions of candidate - baseline
+    return {"baseline": d.parent / 100, "candidate": d.candidate / 100, "diff": -d.drop / 100,
+            "ci_low": -d.ci_high / 100, "ci_high": -d.ci_low / 100, "images": len(keys), "confidence": confidence}

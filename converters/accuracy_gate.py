@@ -7,7 +7,7 @@ The candidate and its fp32 parent are scored *per sample* on the **full** labell
 - rec accuracy on ``icdar2015_rec`` and ``iiit5k_rec`` (if the rec model changed),
 - cls orientation accuracy on ``icdar2015_rec`` crops and their 180-degree turns (if the cls model changed).
 
-The drop (parent - candidate, points) gets a paired bootstrap 95% interval (:mod:`paired_bootstrap`: the same
+The drop (parent - candidate, points) gets a paired bootstrap 95% interval (:mod:`edgeocr.benchmarks.paired_bootstrap`: the same
 resampled images for both models). Budgets (:class:`GateBudget`): det <= 0.5, rec <= 1.0, cls <= 1.0 point. A
 stage is **rejected when the drop's point estimate exceeds the budget or its whole interval lies above it**.
 Why full sets and intervals: on 100 images one det box moves H-mean by 0.3-0.5 points and at 500 crops the paired
@@ -33,7 +33,7 @@ from edgeocr.errors import AccuracyGateError, ConfigError, InputError
 from edgeocr.hashing import sha256_file
 from edgeocr.manifest import MANIFEST_NAME
 
-from .paired_bootstrap import CONFIDENCE, DEFAULT_RESAMPLES
+from edgeocr.benchmarks.paired_bootstrap import CONFIDENCE, DEFAULT_RESAMPLES
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def crop_limit(limit: Optional[int], min_crops: int = MIN_CROPS) -> Optional[int
 
 def _row(stage: str, dataset: str, metric: str, p: "SampleScores", c: "SampleScores", budget_pts: float,
          numerics: str, resamples: int) -> GateRow:
-    from .paired_bootstrap import accuracy_from_sums, hmean_from_sums, paired_drop
+    from edgeocr.benchmarks.paired_bootstrap import accuracy_from_sums, hmean_from_sums, paired_drop
 
     fn = hmean_from_sums if p.task == "det" else accuracy_from_sums
     d = paired_drop(p.counts, c.counts, fn, resamples=resamples)
@@ -170,7 +170,7 @@ def run_gate(
     cache: bool = True,
 ) -> GateResult:
     """Score ``candidate`` and ``parent`` bundles per sample on the gate datasets of the changed ``stages`` and
-    decide with a paired bootstrap (``paired_bootstrap.py``).
+    decide with a paired bootstrap (``benchmarks/paired_bootstrap.py``).
 
     ``data_root`` holds the labelled test sets (icdar2015_det, msra_td500, icdar2015_rec, iiit5k_rec).
     ``limit``: None (default) scores the full sets; a number limits det images, and rec/cls crops to at least

@@ -118,7 +118,7 @@ def _rec_probe(calib: CalibrationSet, data_root: Path, n_proxy: int) -> StagePro
 
     from .calibration import labelled_crop_files
     from .data_paths import REC_CALIB_SUBDIR
-    from .paired_bootstrap import accuracy_from_sums
+    from edgeocr.benchmarks.paired_bootstrap import accuracy_from_sums
 
     root = data_root / REC_CALIB_SUBDIR
     files = labelled_crop_files(10**6, root)
@@ -167,7 +167,7 @@ def _det_probe(calib: CalibrationSet, data_root: Path, n_proxy: int, n_images: i
 
     from .calibration import _spread
     from .data_paths import DET_CALIB_SUBDIR
-    from .paired_bootstrap import hmean_from_sums
+    from edgeocr.benchmarks.paired_bootstrap import hmean_from_sums
 
     ds = load_dataset(data_root / Path(DET_CALIB_SUBDIR).parent)
     used = {Path(p).name for p in calib.det_images}
@@ -197,7 +197,7 @@ def _cls_probe(calib: CalibrationSet, data_root: Path, n_proxy: int) -> StagePro
     from edgeocr.cls_stage import resize_norm_crop
     from edgeocr.stage_params import ClsParams
 
-    from .paired_bootstrap import accuracy_from_sums
+    from edgeocr.benchmarks.paired_bootstrap import accuracy_from_sums
 
     params = ClsParams()
     crops = calib.crops
@@ -244,7 +244,7 @@ def search_stage(stage: str, fp32_model: Path, config: QuantConfig, calib: Calib
                  tried: Optional[Dict[str, float]] = None) -> SearchResult:
     """Steps 1-4 of the module docstring for one stage; returns the float layers. ``sensitivity`` / ``tried``:
     results of an interrupted or earlier run with the same inputs (skips that work)."""
-    from .paired_bootstrap import paired_drop
+    from edgeocr.benchmarks.paired_bootstrap import paired_drop
 
     t0 = time.time()
     work.mkdir(parents=True, exist_ok=True)

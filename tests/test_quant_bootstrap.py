@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgeocr.converters.paired_bootstrap import accuracy_from_sums, hmean_from_sums, paired_drop
+from edgeocr.benchmarks.paired_bootstrap import accuracy_from_sums, hmean_from_sums, paired_drop
 from edgeocr.errors import ConfigError
 
 
@@ -35,7 +35,7 @@ def test_pairing_makes_the_interval_tight_and_catches_a_real_drop():
 
 
 def test_interval_entirely_above_budget_rejects_even_if_point_is_borderline():
-    from edgeocr.converters.paired_bootstrap import PairedDrop
+    from edgeocr.benchmarks.paired_bootstrap import PairedDrop
 
     assert PairedDrop(50, 49.5, 0.5, 0.6, 0.7, 1000).over_budget(0.5)  # interval above the budget
     assert not PairedDrop(50, 49.5, 0.5, -0.2, 1.2, 1000).over_budget(0.5)  # point at budget, interval straddles
