@@ -100,7 +100,8 @@ def _opt(ctx: Any, key: str) -> Any:
 def _parent(ctx: Any, name: str) -> Path:
     path = ctx.built.get(name)
     if path is None or not (Path(path) / MANIFEST_NAME).is_file():
-        raise ConfigError(f"this variant derives from {name}: add {name} to --variants (before it)")
+        raise ConfigError(f"this variant derives from {name}, which was not built in this run: {name} was "
+                          f"rejected or failed (see its line), or is missing from --variants (put it before)")
     return Path(path)
 
 
