@@ -27,6 +27,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgeocr.hashing import sha256_file
+from edgeocr.home import edgeocr_home
+
 log = logging.getLogger("android_build")
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -94,22 +97,10 @@ ORT_ANDROID_NPM = NpmPin(
 ANDROID_ABI = "arm64-v8a"
 
 
-def edgeocr_home() -> Path:
-    """The cache root, as the rest of edgeocr defines it (``EDGEOCR_HOME``, else ``~/.cache/edgeocr``)."""
-    return Path(os.environ.get("EDGEOCR_HOME") or Path.home() / ".cache" / "edgeocr").expanduser().resolve()
-
-
 def android_cache() -> Path:
-    """Where the Android build keeps downloads, unpacked SDK pieces and the debug keystore."""
-    return edgeocr_home() / "android"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """Where the Android build keeps downloads, unpacked SDK pieces and the debug keystore (absolute: the build
+    runs tools in other working directories)."""
+    return edgeocr_home().resolve() / "android"
 
 
 def require_tool(name: str, hint: str) -> str:

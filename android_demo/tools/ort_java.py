@@ -29,7 +29,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from downloads import ORT_SOURCE, BuildError, fetch_source, require_tool, run, sha256_file
+from downloads import ORT_SOURCE, BuildError, fetch_source, require_tool, run
+from edgeocr.hashing import sha256_file
 
 log = logging.getLogger("android_build")
 
