@@ -88,6 +88,8 @@ def markdown(data: Dict[str, Any]) -> str:
             if st:
                 ints = ", ".join(f"{k} {n}" for k, n in sorted(st["kernels"].items()) if k.startswith(("Q", "MatMulInt", "ConvInt", "Dynamic")))
                 lines.append(f"| {s} | {100 * st['int8_share']:.1f}% | {100 * st['conv_int8_share']:.1f}% | {ints} | {', '.join(st['float_nodes']) or '-'} |")
+        lines += ["", "`tests/test_quant_arm_device.py` checks the same on every `make test` (integer kernels for the "
+                  "recipe's int8 layers, its float layers running float, nothing in int8 for fp32)."]
     acc = data.get("accuracy") or {}
     if acc.get("rows"):
         lines += ["", "### Accuracy gate: full test sets, paired bootstrap", "",
@@ -118,6 +120,9 @@ def markdown(data: Dict[str, Any]) -> str:
         for t, per in lat.items():
             for v, st in per.items():
                 lines.append(f"| {v} | {t} | " + " | ".join(f"{st[s]['speedup']:.2f}x" for s in ("det", "cls", "rec", "det+rec")) + " |")
+        lines += ["", "Without VNNI, ORT's x86 fp32 path gets the NCHWc layout pass and the int8 one does not, so static "
+                  "int8 is not faster here; `onnx-int8w` runs at fp32 speed only with the session config its manifest "
+                  "carries (`session.disable_quant_qdq`, which the runtime applies)."]
     sizes = data.get("sizes")
     if sizes:
         lines += ["", "Sizes (det + cls + rec + dictionary): " + ", ".join(f"{v} {b / 1e6:.2f} MB" for v, b in sizes.items())]
@@ -153,6 +158,15 @@ def _sizes(bundles: Dict[str, Path]) -> Dict[str, int]:
     return out
 
 
+def _has_vnni() -> bool:
+    """Whether this x86 CPU multiplies U8S8 exactly in int32 (AVX512-VNNI / AVX-VNNI): int8 pays only there."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bundles", type=Path, default=Path("out/bundles"))
@@ -180,7 +194,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.data is not None and args.runs > 0:
         from edgeocr.benchmarks.machine_info import machine_info
 
-        data["cpu"] = machine_info().get("cpu", {}).get("model") if isinstance(machine_info().get("cpu"), dict) else ""
+        info = machine_info()
+        data["cpu"] = (f"{info.get('cpu_model', '?')} ({info.get('arch', '?')}, {info.get('cpu_cores', '?')} cores, "
+                       f"VNNI {'yes' if _has_vnni() else 'no'}), load average before the runs {info.get('loadavg')}")
         data["runs"] = args.runs
         data["latency"] = {str(t): bench_interleaved(bundles, t, args.runs, args.data) for t in (1, 2)}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,10 @@ Recipe, per model (numbered as in :func:`quantize_model`):
   2. Resolve exclusions to node names (first conv, CTC/FC head) from the graph, not from exporter-specific names.
   3. Static: calibrate on real images (``calibration.py``) and insert Q/DQ pairs; or dynamic: integer ops with
      ranges computed per inference; or weight-only: int8 weights behind DequantizeLinear, float activations.
+  3b. Optional (``fold_depthwise_scales``): per-channel inputs for the int8 depthwise convs, folded into their
+      weight scales (``activation_folding.py``).
+  3c. Optional (``bias_correction``): each int8 conv's mean output error on the calibration data subtracted from
+      its bias (``bias_correction.py``).
   4. Mixed: after the static pass, quantize ``dynamic_op_types`` (the recognizer's LSTM) dynamically.
   5. ``onnx.checker`` the result and return what was done, for the manifest.
 Scratch files go in a ``TemporaryDirectory(prefix="edgeocr.quant.")`` like ORT's own ``ort.quant.``.
@@ -188,6 +192,27 @@ def quantize_weights_only(
     return done
 
 
+def _fold(pre: Path, static: Path, dst: Path, reader_factory: Optional[ReaderFactory], input_name: str,
+          config: QuantConfig, calibration_cache: Optional[Path]) -> str:
+    """Step 3b: per-channel ranges of the depthwise inputs (cached beside ``calibration_cache``), then the fold."""
+    from . import activation_folding as af
+
+    cache = Path(calibration_cache).with_suffix(".channels.json") if calibration_cache is not None else None
+    if cache is not None and cache.is_file():
+        ranges = af.load_ranges(cache)
+    else:
+        if reader_factory is None:
+            raise ConfigError(f"{config} needs calibration data for the per-channel depthwise ranges")
+        tensors = sorted(set(af.depthwise_inputs(onnx.load(str(pre))).values()))
+        ranges = af.channel_ranges(pre, tensors, reader_factory(input_name, config.calibration_samples))
+        if cache is not None:
+            af.save_ranges(cache, ranges)
+    model = onnx.load(str(static))
+    folded = af.fold_activation_scales(model, ranges, af.float_conv_weights(onnx.load(str(pre))))
+    onnx.save(model, str(dst))
+    return f"per-channel inputs folded into {len(folded)} depthwise convs: {', '.join(folded)}"
+
+
 def quantize_model(
     src: Path,
     dst: Path,
@@ -240,7 +265,8 @@ def quantize_model(
                 "WeightSymmetric": True,
                 "ActivationSymmetric": False,
             }
-            static_out = Path(tmp) / "static.onnx" if config.dynamic_op_types else dst
+            rewrites = config.dynamic_op_types or config.fold_depthwise_scales or config.bias_correction
+            static_out = Path(tmp) / "static.onnx" if rewrites else dst
             log.info("%s: static quantization, %s", src.name,
                      f"cached ranges {calibration_cache}" if cached else f"{n} calibration samples in strides of {stride}")
             q.quantize_static(
@@ -258,6 +284,22 @@ def quantize_model(
                 extra_options={k: v for k, v in options.items() if v is not None},
                 calibration_cache_path=str(calibration_cache) if calibration_cache is not None else None,
             )
+            # 3b. per-channel depthwise inputs, folded into the weight scales
+            if config.fold_depthwise_scales:
+                folded_out = Path(tmp) / "folded.onnx" if config.dynamic_op_types else dst
+                notes.append(_fold(pre, static_out, folded_out, reader_factory, input_name, config, calibration_cache))
+                static_out = folded_out
+            # 3c. bias correction (one pass over the calibration data)
+            if config.bias_correction:
+                if reader_factory is None:
+                    raise ConfigError(f"{config} needs calibration data for bias correction")
+                from .bias_correction import correct_biases
+
+                corrected_out = Path(tmp) / "corrected.onnx" if config.dynamic_op_types else dst
+                changed = correct_biases(static_out, pre, corrected_out,
+                                         reader_factory(input_name, config.calibration_samples))
+                notes.append(f"bias correction on {len(changed)} int8 convs")
+                static_out = corrected_out
             # 4. mixed: the dynamic part
             if config.dynamic_op_types:
                 q.quantize_dynamic(

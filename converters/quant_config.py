@@ -80,7 +80,11 @@ class QuantConfig:
     weight-bearing ops (Conv/ConvTranspose/MatMul/Gemm) in float: the CTC head of rec, the FC of cls, the DB
     head (conv + two transposed convs) of det, whose output is thresholded at 0.3. ``nodes_to_exclude``/``op_types_to_exclude``:
     explicit exclusions. ``dynamic_op_types``: in static mode, op types quantized *dynamically* after the
-    static pass (the mixed recipe: static convs + dynamic LSTM).
+    static pass (the mixed recipe: static convs + dynamic LSTM). ``fold_depthwise_scales``: static QDQ only;
+    quantize the input of every int8 depthwise conv per channel and fold the channel factors into its weight
+    scales (``activation_folding.py``), so the kernels stay per-tensor QLinearConv. ``bias_correction``:
+    static QDQ only; subtract each int8 conv's mean output error on the calibration data from its bias
+    (``bias_correction.py``).
     """
 
     mode: QuantMode = QuantMode.STATIC
@@ -97,6 +101,8 @@ class QuantConfig:
     nodes_to_exclude: Tuple[str, ...] = ()
     op_types_to_exclude: Tuple[str, ...] = ()
     dynamic_op_types: Tuple[str, ...] = ()
+    fold_depthwise_scales: bool = False
+    bias_correction: bool = False
 
     def __post_init__(self) -> None:
         # Frozen dataclass: normalize through object.__setattr__ (strings from CLI/JSON become enums/tuples).
@@ -161,6 +167,12 @@ class QuantConfig:
                 raise ConfigError(
                     f"op types {clash} are both in dynamic_op_types={list(self.dynamic_op_types)} and "
                     f"op_types_to_exclude={list(self.op_types_to_exclude)}; keep each in one of them"
+                )
+        for name in ("fold_depthwise_scales", "bias_correction"):
+            if getattr(self, name) and (self.mode is not QuantMode.STATIC or self.format is not QuantFormat.QDQ):
+                raise ConfigError(
+                    f"{name}=true with mode={self.mode.value} format={self.format.value}: it rewrites a "
+                    "calibrated QDQ graph (valid: mode=static, format=QDQ)"
                 )
         for name in ("float_first_convs", "float_last_ops"):
             if getattr(self, name) < 0:
@@ -256,6 +268,10 @@ class QuantConfig:
             parts.append(f"{method} n={self.calibration_samples}")
         if self.dynamic_op_types:
             parts.append(f"dynamic={','.join(self.dynamic_op_types)}")
+        if self.fold_depthwise_scales:
+            parts.append("per-channel-depthwise-inputs")
+        if self.bias_correction:
+            parts.append("bias-correction")
         excl = [f"first-{self.float_first_convs}-convs"] if self.float_first_convs else []
         excl += [f"last-{self.float_last_ops}-ops"] if self.float_last_ops else []
         excl += list(self.op_types_to_exclude) + list(self.nodes_to_exclude)

@@ -31,7 +31,7 @@ def test_int8_bundle_runs_integer_kernels_on_arm64(int8_bundles_dir: Path, adb_d
     assert arm["machine"] == "aarch64" and arm["device"]["emulated"] is True
     stages = arm["stages"]
     # the bar: int8 activations on ~80% of conv MACs in det and in rec, as executed ARM64 kernels (rec: 67%)
-    assert stages["det"]["conv_int8_share"] >= 0.9 and stages["rec"]["conv_int8_share"] >= 0.65, stages
+    assert stages["det"]["conv_int8_share"] >= 0.9 and stages["rec"]["conv_int8_share"] >= 0.8, stages
     assert stages["cls"]["int8_share"] >= 0.8, stages
     for stage in ("det", "cls", "rec"):
         assert stages[stage]["kernels"].get("QLinearConv", 0) > 0, stages[stage]["kernels"]

@@ -75,7 +75,7 @@ def test_onnx_int8_is_static_int8_computes_in_int8_and_is_gated(int8_build, fp32
     # int8 compute: this host's ORT runs most det and rec conv MACs in integer kernels (issue: "~80%"; the searched
     # rec recipe keeps 15 early/sensitive convs float: 67% of its conv MACs are int8; see the README)
     macs = q["macs"]["stages"]
-    assert macs["det"]["conv_int8_share"] >= 0.9 and macs["rec"]["conv_int8_share"] >= 0.65, macs
+    assert macs["det"]["conv_int8_share"] >= 0.9 and macs["rec"]["conv_int8_share"] >= 0.8, macs
     assert macs["cls"]["int8_share"] >= 0.8 and "QLinearConv" in macs["rec"]["kernels"]
     assert set(macs["rec"]["float_nodes"]) >= set(q["float_layers"]["rec"])  # float layers run float kernels
     assert {"onnxruntime", "onnx"} <= set(build.tool_versions)
