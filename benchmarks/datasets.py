@@ -303,7 +303,9 @@ def read_label_file(path: Path, fmt: str, name: Optional[str] = None) -> Dataset
         except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             raise DatasetError(f"line {lineno}: not {fmt} format ({str(exc)[:160]})", path) from None
     kind = "det" if fmt == "paddle-det" else "rec"
-    has_text = kind == "det" and any(r.text and not r.ignore for s in samples for r in s.regions)  # type: ignore[union-attr]
+    # A "###" transcription is text too (a don't-care mark): a subset whose images hold only don't-care regions
+    # (a one-image device run of ICDAR 2015) is still an e2e set, as the full set it came from is.
+    has_text = kind == "det" and any(r.text for s in samples for r in s.regions)  # type: ignore[union-attr]
     ds_name = name or (path.parent.name if path.parent.name else path.stem)
     return Dataset(name=ds_name, root=path.parent, format=fmt, kind=kind, samples=samples,
                    has_text=has_text, label_file=path)

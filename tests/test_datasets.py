@@ -95,6 +95,17 @@ def test_paddle_det_label_file(tmp_path):
     assert (ds.format, ds.kind, ds.tasks, len(ds.samples)) == ("paddle-det", "det", ("det", "e2e"), 1)
 
 
+@pytest.mark.parametrize("transcriptions, tasks", [(["###"], ("det", "e2e")), (["###", "Hi"], ("det", "e2e")),
+                                                    ([""], ("det",))])
+def test_paddle_det_e2e_needs_transcriptions_not_care_regions(tmp_path, transcriptions, tasks):
+    """A subset holding only don't-care regions (one ICDAR 2015 image staged for a device run) stays an e2e set;
+    a file without transcriptions does not become one."""
+    (tmp_path / "a.jpg").write_bytes(b"")
+    items = [{"transcription": t, "points": [[1, 2], [3, 2], [3, 4], [1, 4]]} for t in transcriptions]
+    (tmp_path / "label.txt").write_text("a.jpg\t" + json.dumps(items) + "\n", encoding="utf-8")
+    assert load_dataset(tmp_path).tasks == tasks
+
+
 def test_unknown_folder_is_a_clear_error(tmp_path):
     (tmp_path / "notes.txt").write_text("just some words\nnothing here\n", encoding="utf-8")
     with pytest.raises(DatasetError, match="matches no dataset format"):
