@@ -1004,9 +1004,16 @@ test_devices = catalogue_test(DEVICE_CASES)
 # 10. Interruptions: SIGTERM and kill -9 mid-convert and mid-pull, then a clean re-run (subprocesses)
 # ------------------------------------------------------------------------------------------------
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C as a terminal delivers it. A test runner started in the background by a
+    non-interactive shell (``make test &``) ignores SIGINT, its children inherit that, and Python then
+    never installs its KeyboardInterrupt handler: the interrupt test would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _spawn(args: List[str], env: Dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "edgeocr", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, **env}, start_new_session=True)
+                            env={**os.environ, **env}, start_new_session=True, preexec_fn=_default_sigint)
 
 
 def _wait_for(predicate: Callable[[], bool], proc: subprocess.Popen, timeout: float) -> None:
