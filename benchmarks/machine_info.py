@@ -15,18 +15,32 @@ VERSIONED_PACKAGES = ("edgeocr", "numpy", "opencv-python-headless", "onnxruntime
                       "paddlelite", "pyclipper", "shapely", "rapidfuzz")
 
 
-def cpu_model() -> str:
-    """CPU model name from /proc/cpuinfo (x86 "model name", ARM "Hardware"/"CPU part"), else platform."""
+def _cpuinfo() -> Optional[Dict[str, str]]:
+    """The first value of each /proc/cpuinfo field (None where there is no /proc/cpuinfo)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
             info = fh.read()
     except OSError:
-        return platform.processor() or platform.machine()
+        return None
     fields: Dict[str, str] = {}
     for line in info.splitlines():
         key, sep, value = line.partition(":")
         if sep:
             fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def has_vnni() -> bool:
+    """Whether this x86 CPU multiplies U8S8 exactly in int32 (AVX512-VNNI / AVX-VNNI): int8 pays only there."""
+    flags = ((_cpuinfo() or {}).get("flags") or "").split()
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+def cpu_model() -> str:
+    """CPU model name from /proc/cpuinfo (x86 "model name", ARM "Hardware"/"CPU part"), else platform."""
+    fields = _cpuinfo()
+    if fields is None:
+        return platform.processor() or platform.machine()
     for key in ("model name", "Hardware", "Model", "cpu model"):
         if fields.get(key):
             return fields[key]

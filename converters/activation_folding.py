@@ -21,13 +21,16 @@ the mean log step over channels.
 from __future__ import annotations
 
 import collections
+import json
 import logging
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
+
+from .qdq_graph import is_depthwise, producers, quantized_input, tap
 
 log = logging.getLogger(__name__)
 
@@ -35,37 +38,18 @@ ChannelRanges = Dict[str, Tuple[np.ndarray, np.ndarray]]  # tensor -> (min per c
 
 
 def depthwise_inputs(model: onnx.ModelProto) -> Dict[str, str]:
-    """Depthwise Conv node name (group == input channels > 1) -> its activation input tensor."""
-    inits = {i.name: i for i in model.graph.initializer}
-    out = {}
-    for node in model.graph.node:
-        if node.op_type != "Conv" or len(node.input) < 2 or node.input[1] not in inits:
-            continue
-        group = next((a.i for a in node.attribute if a.name == "group"), 1)
-        dims = list(inits[node.input[1]].dims)  # [C_out, C_in / group, kh, kw]
-        if group > 1 and len(dims) == 4 and dims[1] == 1:
-            out[node.name] = node.input[0]
-    return out
+    """Depthwise Conv node name -> its activation input tensor."""
+    dims = {i.name: list(i.dims) for i in model.graph.initializer}
+    return {n.name: n.input[0] for n in model.graph.node
+            if n.op_type == "Conv" and len(n.input) > 1 and is_depthwise(n, dims.get(n.input[1], []))}
 
 
-def channel_ranges(model_path: Path, tensors: List[str], reader) -> ChannelRanges:
-    """Min and max of each channel (axis 1) of ``tensors`` over every sample of a calibration ``reader``."""
-    import onnxruntime as ort
-
-    model = onnx.load(str(model_path))
-    known = {o.name for o in model.graph.output}
-    model.graph.output.extend(helper.make_empty_tensor_value_info(t) for t in tensors if t not in known)
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    opts.log_severity_level = 3
-    sess = ort.InferenceSession(model.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"])
+def channel_ranges(model: onnx.ModelProto, tensors: List[str], reader) -> ChannelRanges:
+    """Min and max of each channel (axis 1) of ``tensors`` of float ``model`` over every sample of ``reader``."""
     lo: Dict[str, np.ndarray] = {}
     hi: Dict[str, np.ndarray] = {}
-    while True:
-        feed = reader.get_next()
-        if feed is None:
-            break
-        for name, value in zip(tensors, sess.run(tensors, feed)):
+    for values in tap(model, tensors, reader):
+        for name, value in values.items():
             axes = tuple(a for a in range(value.ndim) if a != 1)
             mn, mx = value.min(axis=axes), value.max(axis=axes)
             lo[name] = np.minimum(lo[name], mn) if name in lo else mn
@@ -81,8 +65,6 @@ def save_ranges(path: Path, ranges: ChannelRanges) -> None:
 
 
 def load_ranges(path: Path) -> ChannelRanges:
-    import json
-
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return {k: (np.asarray(v["min"], np.float64), np.asarray(v["max"], np.float64)) for k, v in data.items()}
 
@@ -103,25 +85,9 @@ def channel_steps(lo: np.ndarray, hi: np.ndarray, qmax: int = 255) -> Tuple[np.n
     return best[1], best[2]
 
 
-def float_conv_weights(model: onnx.ModelProto) -> Dict[str, np.ndarray]:
-    """Conv node name -> float weight, from the model before quantization (node names survive quantize_static)."""
-    inits = {i.name: i for i in model.graph.initializer}
-    return {n.name: numpy_helper.to_array(inits[n.input[1]]) for n in model.graph.node
-            if n.op_type == "Conv" and len(n.input) > 1 and n.input[1] in inits}
-
-
-def input_channel_index(weight_shape: Tuple[int, ...], group: int) -> np.ndarray:
-    """For a Conv weight ``[C_out, C_in / group, ...]``: the input channel each ``[o, j]`` slice reads."""
-    c_out, c_in_g = weight_shape[0], weight_shape[1]
-    o = np.arange(c_out)[:, None]
-    return (o // (c_out // group)) * c_in_g + np.arange(c_in_g)[None, :]
-
-
-def fold_activation_scales(model: onnx.ModelProto, ranges: ChannelRanges,
-                           float_weights: Dict[str, np.ndarray]) -> List[str]:
+def fold_activation_scales(model: onnx.ModelProto, ranges: ChannelRanges) -> List[str]:
     """Rewrite each quantized depthwise Conv of QDQ ``model`` whose input has ``ranges`` (see module docstring);
     returns the names of the convs folded. The int8 weights stay as they are: only the scales move.
-    ``float_weights`` (conv name -> float weight before quantization) tells depthwise convs from the others.
 
     Only depthwise convs: folding into a regular conv means scaling its weights per *input* channel and
     requantizing them per output channel (SmoothQuant with alpha = 1); measured on PP-OCRv2 rec's pointwise convs
@@ -129,7 +95,7 @@ def fold_activation_scales(model: onnx.ModelProto, ranges: ChannelRanges,
     weights. Float convs and other Q/DQ patterns are left alone."""
     g = model.graph
     inits = {i.name: i for i in g.initializer}
-    producer = {o: n for n in g.node for o in n.output}
+    producer = producers(model)
     folded: List[str] = []
     new_nodes: Dict[str, List[onnx.NodeProto]] = collections.defaultdict(list)
 
@@ -142,30 +108,25 @@ def fold_activation_scales(model: onnx.ModelProto, ranges: ChannelRanges,
         return name
 
     for conv in list(g.node):
-        if conv.op_type != "Conv" or conv.name not in float_weights:
+        if conv.op_type != "Conv" or len(conv.input) < 2:
             continue
-        group = next((a.i for a in conv.attribute if a.name == "group"), 1)
-        w_float = float_weights[conv.name]
-        if not (group > 1 and w_float.shape[1] == 1):
+        pair, dq_w = quantized_input(conv, producer), producer.get(conv.input[1])
+        if pair is None or dq_w is None or dq_w.op_type != "DequantizeLinear":
             continue
-        dq_x, dq_w = producer.get(conv.input[0]), producer.get(conv.input[1])
-        if dq_x is None or dq_x.op_type != "DequantizeLinear" or dq_w is None or dq_w.op_type != "DequantizeLinear":
+        q_x, dq_x = pair
+        if q_x.input[0] not in ranges or len(dq_w.input) < 3 or len(dq_x.input) < 3 \
+                or not all(i in inits for i in list(dq_w.input) + list(dq_x.input[1:])):
             continue
-        q_x = producer.get(dq_x.input[0])
-        if q_x is None or q_x.op_type != "QuantizeLinear" or q_x.input[0] not in ranges:
-            continue
-        if len(dq_w.input) < 3 or len(dq_x.input) < 3 or not all(i in inits for i in list(dq_w.input) + list(dq_x.input[1:])):
+        if not is_depthwise(conv, list(inits[dq_w.input[0]].dims)):
             continue
         lo, hi = ranges[q_x.input[0]]
         step, z = channel_steps(lo, hi)
         s = float(np.exp(np.mean(np.log(step))))  # the DQ's per-tensor scale: any value works, keep it typical
-        r = step / s
-        idx = input_channel_index(w_float.shape, group)
-        if idx.max() >= r.size:
+        sw = arr(dq_w.input[1]).astype(np.float64)
+        if sw.size % step.size:
             continue
-        r_w = r[idx].reshape(idx.shape + (1,) * (w_float.ndim - 2))  # factor of each weight element
-        wq_name = dq_w.input[0]  # exact: each output channel's scale absorbs its one input channel's factor
-        sw = arr(dq_w.input[1]).astype(np.float64) * r_w.reshape(-1)
+        # exact: output channel o reads input channel o // multiplier, whose factor its scale absorbs
+        new_sw = (sw * np.repeat(step / s, sw.size // step.size)).astype(np.float32)
         base = conv.name
         zp_dtype = arr(dq_x.input[2]).dtype
         # a private Q/DQ pair for this conv (the old one may be shared with other consumers)
@@ -179,9 +140,8 @@ def fold_activation_scales(model: onnx.ModelProto, ranges: ChannelRanges,
             [new_q.output[0], add(np.array(s, np.float32), f"{base}_fold_dq_scale"),
              add(np.array(z, zp_dtype), f"{base}_fold_dq_zp")],
             [f"{base}_folded_input"], name=f"{base}_fold_DequantizeLinear")
-        new_sw = sw.astype(np.float32)
         new_wdq = helper.make_node(
-            "DequantizeLinear", [wq_name, add(new_sw, f"{base}_fold_w_scale"), dq_w.input[2]],
+            "DequantizeLinear", [dq_w.input[0], add(new_sw, f"{base}_fold_w_scale"), dq_w.input[2]],
             [f"{base}_folded_weight"], name=f"{base}_fold_weight_DequantizeLinear", axis=0)
         inputs = [new_dq.output[0], new_wdq.output[0]]
         nodes = [new_q, new_dq, new_wdq]

@@ -16,76 +16,53 @@ How, in one pass over the calibration data (exact numerics, ORT graph optimizati
 """
 from __future__ import annotations
 
+import collections
 import logging
-from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from .qdq_graph import producers, quantized_input, tap
+
 log = logging.getLogger(__name__)
-
-
-def _quantized_convs(model: onnx.ModelProto) -> List[Tuple[onnx.NodeProto, str]]:
-    """(Conv node, its float input tensor) for every Conv whose activation input is ``Q -> DQ``."""
-    producer = {o: n for n in model.graph.node for o in n.output}
-    out = []
-    for node in model.graph.node:
-        if node.op_type != "Conv":
-            continue
-        dq = producer.get(node.input[0])
-        q = producer.get(dq.input[0]) if dq is not None and dq.op_type == "DequantizeLinear" else None
-        if q is not None and q.op_type == "QuantizeLinear":
-            out.append((node, q.input[0]))
-    return out
 
 
 def mean_output_errors(model: onnx.ModelProto, float_model: onnx.ModelProto, reader) -> Dict[str, np.ndarray]:
     """Step 1-2: conv name -> mean (int8 - float) output per channel over every sample of ``reader``."""
-    import onnxruntime as ort
-
     floats = {n.name: n for n in float_model.graph.node if n.op_type == "Conv"}
     inits = {i.name: i for i in float_model.graph.initializer}
     scratch = onnx.ModelProto()
     scratch.CopyFrom(model)
+    producer = producers(scratch)
     pairs: Dict[str, Tuple[str, str]] = {}
-    for node, x in _quantized_convs(scratch):
+    for node in list(scratch.graph.node):
+        qdq = quantized_input(node, producer) if node.op_type == "Conv" else None
         ref = floats.get(node.name)
-        if ref is None or ref.input[1] not in inits:
+        if qdq is None or ref is None or ref.input[1] not in inits:
             continue
-        twin_inputs = [x]
+        twin_inputs = [qdq[0].input[0]]  # the float tensor the int8 conv quantizes
         for k, name in enumerate(ref.input[1:3], start=1):
             if name:
                 twin_name = f"{node.name}_bc_twin_{k}"
                 scratch.graph.initializer.append(numpy_helper.from_array(numpy_helper.to_array(inits[name]), twin_name))
                 twin_inputs.append(twin_name)
+        # appended after every node: it reads a tensor produced earlier, so the order stays valid
         twin = helper.make_node("Conv", twin_inputs, [f"{node.name}_bc_twin_out"], name=f"{node.name}_bc_twin")
         twin.attribute.extend(ref.attribute)
         scratch.graph.node.append(twin)
         pairs[node.name] = (node.output[0], twin.output[0])
     if not pairs:
         return {}
-    names = [t for pair in pairs.values() for t in pair]
-    known = {o.name for o in scratch.graph.output}
-    # the twins were appended after every node: they read tensors produced earlier, so the order stays valid
-    scratch.graph.output.extend(helper.make_empty_tensor_value_info(t) for t in names if t not in known)
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # exact int8 products
-    opts.log_severity_level = 3
-    sess = ort.InferenceSession(scratch.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"])
     sums: Dict[str, np.ndarray] = {}
-    counts: Dict[str, int] = {}
-    while True:
-        feed = reader.get_next()
-        if feed is None:
-            break
-        values = dict(zip(names, sess.run(names, feed)))
+    counts: Dict[str, int] = collections.Counter()
+    for values in tap(scratch, [t for pair in pairs.values() for t in pair], reader):
         for conv, (y, f) in pairs.items():
             diff = values[y].astype(np.float64) - values[f].astype(np.float64)
             axes = tuple(a for a in range(diff.ndim) if a != 1)
             sums[conv] = sums.get(conv, 0.0) + diff.sum(axis=axes)
-            counts[conv] = counts.get(conv, 0) + diff.size // diff.shape[1]
+            counts[conv] += diff.size // diff.shape[1]
     return {conv: sums[conv] / max(counts[conv], 1) for conv in sums}
 
 
@@ -93,11 +70,8 @@ def apply_corrections(model: onnx.ModelProto, errors: Dict[str, np.ndarray]) -> 
     """Step 3: subtract ``errors`` from the biases of the named convs in QDQ ``model``; returns the convs changed."""
     g = model.graph
     inits = {i.name: i for i in g.initializer}
-    producer = {o: n for n in g.node for o in n.output}
-    readers: Dict[str, int] = {}
-    for n in g.node:
-        for x in n.input:
-            readers[x] = readers.get(x, 0) + 1
+    producer = producers(model)
+    readers = collections.Counter(x for n in g.node for x in n.input)
     changed = []
     for node in g.node:
         err = errors.get(node.name)
@@ -122,13 +96,4 @@ def apply_corrections(model: onnx.ModelProto, errors: Dict[str, np.ndarray]) -> 
             continue
         changed.append(node.name)
     log.info("bias correction: %d convs", len(changed))
-    return changed
-
-
-def correct_biases(qdq_path: Path, float_path: Path, dst: Path, reader) -> List[str]:
-    """Steps 1-3 on files: ``qdq_path`` corrected with ``reader``'s samples into ``dst``."""
-    model = onnx.load(str(qdq_path))
-    errors = mean_output_errors(model, onnx.load(str(float_path)), reader)
-    changed = apply_corrections(model, errors)
-    onnx.save(model, str(dst))
     return changed

@@ -158,15 +158,6 @@ def _sizes(bundles: Dict[str, Path]) -> Dict[str, int]:
     return out
 
 
-def _has_vnni() -> bool:
-    """Whether this x86 CPU multiplies U8S8 exactly in int32 (AVX512-VNNI / AVX-VNNI): int8 pays only there."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return "avx512_vnni" in flags or "avx_vnni" in flags
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bundles", type=Path, default=Path("out/bundles"))
@@ -192,11 +183,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         data["arm"] = check_kernels(bundles["onnx-int8"], args.arm_target, args.arm_work_dir)
     if args.data is not None and args.runs > 0:
-        from edgeocr.benchmarks.machine_info import machine_info
+        from edgeocr.benchmarks.machine_info import has_vnni, machine_info
 
         info = machine_info()
         data["cpu"] = (f"{info.get('cpu_model', '?')} ({info.get('arch', '?')}, {info.get('cpu_cores', '?')} cores, "
-                       f"VNNI {'yes' if _has_vnni() else 'no'}), load average before the runs {info.get('loadavg')}")
+                       f"VNNI {'yes' if has_vnni() else 'no'}), load average before the runs {info.get('loadavg')}")
         data["runs"] = args.runs
         data["latency"] = {str(t): bench_interleaved(bundles, t, args.runs, args.data) for t in (1, 2)}
     args.out.mkdir(parents=True, exist_ok=True)

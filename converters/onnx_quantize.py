@@ -192,25 +192,35 @@ def quantize_weights_only(
     return done
 
 
-def _fold(pre: Path, static: Path, dst: Path, reader_factory: Optional[ReaderFactory], input_name: str,
-          config: QuantConfig, calibration_cache: Optional[Path]) -> str:
-    """Step 3b: per-channel ranges of the depthwise inputs (cached beside ``calibration_cache``), then the fold."""
+def _rewrite(pre: Path, model: onnx.ModelProto, reader_factory: Optional[ReaderFactory], input_name: str,
+             config: QuantConfig, calibration_cache: Optional[Path]) -> List[str]:
+    """Steps 3b/3c on the calibrated QDQ ``model``, in place; returns the notes. The per-channel depthwise ranges
+    are cached beside ``calibration_cache`` (a search quantizes many float sets from one calibration)."""
     from . import activation_folding as af
+    from .bias_correction import apply_corrections, mean_output_errors
 
-    cache = Path(calibration_cache).with_suffix(".channels.json") if calibration_cache is not None else None
-    if cache is not None and cache.is_file():
-        ranges = af.load_ranges(cache)
-    else:
+    def reader():
         if reader_factory is None:
-            raise ConfigError(f"{config} needs calibration data for the per-channel depthwise ranges")
-        tensors = sorted(set(af.depthwise_inputs(onnx.load(str(pre))).values()))
-        ranges = af.channel_ranges(pre, tensors, reader_factory(input_name, config.calibration_samples))
-        if cache is not None:
-            af.save_ranges(cache, ranges)
-    model = onnx.load(str(static))
-    folded = af.fold_activation_scales(model, ranges, af.float_conv_weights(onnx.load(str(pre))))
-    onnx.save(model, str(dst))
-    return f"per-channel inputs folded into {len(folded)} depthwise convs: {', '.join(folded)}"
+            raise ConfigError(f"{config} needs calibration data for its graph rewrites (a calibration reader)")
+        return reader_factory(input_name, config.calibration_samples)
+
+    float_model = onnx.load(str(pre))
+    notes: List[str] = []
+    if config.fold_depthwise_scales:
+        cache = Path(calibration_cache).with_suffix(".channels.json") if calibration_cache is not None else None
+        if cache is not None and cache.is_file():
+            ranges = af.load_ranges(cache)
+        else:
+            tensors = sorted(set(af.depthwise_inputs(float_model).values()))
+            ranges = af.channel_ranges(float_model, tensors, reader())
+            if cache is not None:
+                af.save_ranges(cache, ranges)
+        folded = af.fold_activation_scales(model, ranges)
+        notes.append(f"per-channel inputs folded into {len(folded)} depthwise convs: {', '.join(folded)}")
+    if config.bias_correction:
+        errors = mean_output_errors(model, float_model, reader())
+        notes.append(f"bias correction on {len(apply_corrections(model, errors))} int8 convs")
+    return notes
 
 
 def quantize_model(
@@ -284,22 +294,12 @@ def quantize_model(
                 extra_options={k: v for k, v in options.items() if v is not None},
                 calibration_cache_path=str(calibration_cache) if calibration_cache is not None else None,
             )
-            # 3b. per-channel depthwise inputs, folded into the weight scales
-            if config.fold_depthwise_scales:
-                folded_out = Path(tmp) / "folded.onnx" if config.dynamic_op_types else dst
-                notes.append(_fold(pre, static_out, folded_out, reader_factory, input_name, config, calibration_cache))
-                static_out = folded_out
-            # 3c. bias correction (one pass over the calibration data)
-            if config.bias_correction:
-                if reader_factory is None:
-                    raise ConfigError(f"{config} needs calibration data for bias correction")
-                from .bias_correction import correct_biases
-
-                corrected_out = Path(tmp) / "corrected.onnx" if config.dynamic_op_types else dst
-                changed = correct_biases(static_out, pre, corrected_out,
-                                         reader_factory(input_name, config.calibration_samples))
-                notes.append(f"bias correction on {len(changed)} int8 convs")
-                static_out = corrected_out
+            # 3b/3c. rewrites of the calibrated graph: per-channel depthwise inputs, bias correction
+            if config.fold_depthwise_scales or config.bias_correction:
+                model = onnx.load(str(static_out))
+                notes += _rewrite(pre, model, reader_factory, input_name, config, calibration_cache)
+                static_out = Path(tmp) / "rewritten.onnx" if config.dynamic_op_types else dst
+                onnx.save(model, str(static_out))
             # 4. mixed: the dynamic part
             if config.dynamic_op_types:
                 q.quantize_dynamic(

@@ -84,12 +84,10 @@ def quantizable_nodes(model: onnx.ModelProto, config: QuantConfig) -> List[str]:
 
 
 def _session(path: Path):
-    import onnxruntime as ort
+    """``run(x)`` of a one-input model with exact int8 numerics."""
+    from .qdq_graph import exact_session
 
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # exact int8 numerics
-    opts.log_severity_level = 3
-    sess = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    sess = exact_session(path)
     name = sess.get_inputs()[0].name
     return lambda x: sess.run(None, {name: x})[0]
 

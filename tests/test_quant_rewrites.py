@@ -11,8 +11,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeocr.converters.activation_folding import (channel_steps, depthwise_inputs, fold_activation_scales,
-                                                   float_conv_weights)
+from edgeocr.converters.activation_folding import channel_steps, depthwise_inputs, fold_activation_scales
 from edgeocr.converters.calibration import TensorReader
 from edgeocr.converters.bias_correction import apply_corrections, mean_output_errors
 from edgeocr.converters.onnx_quantize import quantize_model
@@ -110,7 +109,7 @@ def test_fold_leaves_float_convs_alone(tmp_path: Path) -> None:
     folded = _quantize(src, tmp_path / "f.onnx", fold_depthwise_scales=True, nodes_to_exclude=("Conv.dw",))
     assert not any(n.name.startswith("Conv.dw_fold") for n in onnx.load(str(folded)).graph.node)
     assert depthwise_inputs(onnx.load(str(src))) == {"Conv.dw": "x"}
-    assert fold_activation_scales(onnx.load(str(src)), {}, float_conv_weights(onnx.load(str(src)))) == []
+    assert fold_activation_scales(onnx.load(str(src)), {}) == []
 
 
 def test_bias_correction_removes_the_mean_output_error(tmp_path: Path) -> None:
