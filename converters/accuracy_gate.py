@@ -81,7 +81,9 @@ class GateRow:
     drop_pts: float
     budget_pts: float
     passed: bool
-    identical_share: Optional[float] = None  # rec: share of crops whose text equals the parent's (parity)
+    # rec: share of crops whose text equals the parent's; det: box agreement with the parent (H-mean of the
+    # candidate's boxes against the parent's at IoU > 0.5, benchmarks/det_metrics.box_agreement)
+    identical_share: Optional[float] = None
     samples: Optional[int] = None  # samples scored (det images / word crops / cls crops and turns)
     ci_low: Optional[float] = None  # paired bootstrap 95% interval of drop_pts
     ci_high: Optional[float] = None
@@ -123,7 +125,7 @@ class GateResult:
         """Markdown table, one row per dataset (the report shows it whether the gate passed or not)."""
         lines = [
             f"| dataset | samples | metric | {self.parent} | {self.variant} ({self.numerics}) | drop (pts) | 95% CI | "
-            "budget | same text as parent | verdict |",
+            "budget | same output as parent | verdict |",
             "|---|---:|---|---:|---:|---:|---|---:|---:|---|",
         ]
         for r in self.rows:
@@ -143,6 +145,7 @@ def crop_limit(limit: Optional[int], min_crops: int = MIN_CROPS) -> Optional[int
 
 def _row(stage: str, dataset: str, metric: str, p: "SampleScores", c: "SampleScores", budget_pts: float,
          numerics: str, resamples: int) -> GateRow:
+    from edgeocr.benchmarks.det_metrics import box_agreement
     from edgeocr.benchmarks.paired_bootstrap import accuracy_from_sums, hmean_from_sums, paired_drop
 
     fn = hmean_from_sums if p.task == "det" else accuracy_from_sums
@@ -150,6 +153,8 @@ def _row(stage: str, dataset: str, metric: str, p: "SampleScores", c: "SampleSco
     same = None
     if p.texts and c.texts:
         same = round(sum(a == b for a, b in zip(p.texts, c.texts)) / len(p.texts), 4)
+    elif p.task == "det" and len(p.boxes) == len(c.boxes) == len(c.keys):
+        same = round(box_agreement(p.boxes, c.boxes), 4)
     return GateRow(stage, dataset, metric, d.parent, d.candidate, d.drop, budget_pts, not d.over_budget(budget_pts),
                    same, len(c.keys), d.ci_low, d.ci_high, numerics)
 

@@ -39,14 +39,15 @@ log = logging.getLogger(__name__)
 NUMERICS = ("host", "exact")
 EXACT_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
 CACHE_DIR = "gate-cache"
-CACHE_VERSION = 1  # bump when the scoring below changes
+CACHE_VERSION = 2  # bump when the scoring below changes (2: det boxes stored)
 REC_BATCH = 16  # crops per batch for crops that fit the 320-pixel canvas
 
 
 @dataclass
 class SampleScores:
     """One model on one gate set. ``counts``: one row per sample — det ``(matched, gt_care, det_care)``,
-    rec/cls ``(correct, 1)`` — so pooled metrics are sums. ``texts``: rec strings (same-text share)."""
+    rec/cls ``(correct, 1)`` — so pooled metrics are sums. ``texts``: rec strings (same-text share). ``boxes``: det
+    quadrilaterals per image (box agreement with the parent)."""
 
     task: str
     dataset: str
@@ -54,15 +55,16 @@ class SampleScores:
     counts: np.ndarray
     texts: List[str] = field(default_factory=list)
     seconds: float = 0.0
+    boxes: List[List[List[List[float]]]] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"task": self.task, "dataset": self.dataset, "keys": self.keys, "counts": self.counts.tolist(),
-                "texts": self.texts, "seconds": self.seconds}
+                "texts": self.texts, "seconds": self.seconds, "boxes": self.boxes}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "SampleScores":
         return cls(d["task"], d["dataset"], list(d["keys"]), np.asarray(d["counts"], np.int64), list(d["texts"]),
-                   float(d.get("seconds", 0.0)))
+                   float(d.get("seconds", 0.0)), list(d["boxes"]))
 
 
 def open_ocr(bundle: Path, numerics: str = "host", threads: Optional[int] = None) -> Any:
@@ -89,19 +91,20 @@ def _det(ocrs: Mapping[str, Any], dataset: Path, limit: Optional[int]) -> Dict[s
 
     samples = limit_samples(load_dataset(dataset).samples, limit)
     rows: Dict[str, List[List[int]]] = {n: [] for n in ocrs}
+    quads: Dict[str, List[List[List[List[float]]]]] = {n: [] for n in ocrs}
     secs = dict.fromkeys(ocrs, 0.0)
     for s in tqdm(samples, desc=f"gate {Path(dataset).name}", unit="img", leave=False):
         img = read_image(s.image)
         for name, ocr in ocrs.items():
             t0 = time.perf_counter()
-            boxes = ocr.detect(img).boxes
+            boxes = [[[float(x), float(y)] for x, y in b] for b in ocr.detect(img).boxes]
             secs[name] += time.perf_counter() - t0
-            r = evaluate_image([g.points for g in s.regions], [g.ignore for g in s.regions],
-                               [[[float(x), float(y)] for x, y in b] for b in boxes])
+            r = evaluate_image([g.points for g in s.regions], [g.ignore for g in s.regions], boxes)
             rows[name].append([r.matched, r.gt_care, r.det_care])
+            quads[name].append(boxes)
     keys = [sample_key(s) for s in samples]
     return {n: SampleScores("det", Path(dataset).name, keys, np.asarray(rows[n], np.int64).reshape(-1, 3), [],
-                            round(secs[n], 2)) for n in ocrs}
+                            round(secs[n], 2), quads[n]) for n in ocrs}
 
 
 def _fits_canvas(crop: np.ndarray, image_shape: Sequence[int]) -> bool:

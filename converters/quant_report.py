@@ -243,7 +243,8 @@ def markdown(data: Dict[str, Any]) -> str:
         acc = r["accuracy"]
         same = "-"
         if acc and "rows" in acc:
-            shares = [x["identical_share"] for x in acc["rows"] if x.get("identical_share") is not None]
+            shares = [x["identical_share"] for x in acc["rows"]
+                      if x.get("stage") == "rec" and x.get("identical_share") is not None]
             same = f"{100 * sum(shares) / len(shares):.1f}%" if shares else "="
         sp = [lat[t].get(name, {}).get("det+rec", {}).get("speedup") for t in ("1", "2")]
         status = r["status"] + (" (over budget, kept)" if acc and acc.get("allowed_accuracy_drop") else "")

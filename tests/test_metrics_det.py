@@ -5,7 +5,7 @@ checked by hand in the comments.
 """
 import pytest
 
-from edgeocr.benchmarks.det_metrics import combine, evaluate_image, hmean
+from edgeocr.benchmarks.det_metrics import box_agreement, combine, evaluate_image, hmean
 
 
 def rect(x0, y0, x1, y1):
@@ -108,3 +108,15 @@ def test_rotated_quadrilaterals():
     assert evaluate_image([rect(0, 0, 10, 10)], [False], [diamond]).matched == 0
     # Same diamond as GT and prediction with points in another start order: IoU 1.
     assert evaluate_image([diamond], [False], [[[10, 5], [5, 10], [0, 5], [5, 0]]]).matched == 1
+
+
+def test_box_agreement_is_the_hmean_against_the_reference_boxes():
+    ref = [[rect(0, 0, 10, 10), rect(20, 0, 30, 10)], [rect(0, 0, 5, 5)], []]
+    assert box_agreement(ref, ref) == 1.0
+    assert box_agreement([[], []], [[], []]) == 1.0  # nothing found by either: they agree
+    # image 0: one box moved off (IoU 0), one kept; image 1: kept plus an extra box; image 2: an extra box
+    moved = [[rect(0, 0, 10, 10), rect(26, 0, 36, 10)], [rect(0, 0, 5, 5), rect(50, 50, 60, 60)], [rect(0, 0, 1, 1)]]
+    # matched 2 of 3 reference boxes and 2 of 5 candidate boxes: P = 2/5, R = 2/3, H = 2PR / (P + R) = 1/2
+    assert box_agreement(ref, moved) == pytest.approx(1 / 2)
+    with pytest.raises(ValueError, match="2 reference images but 1 candidate"):
+        box_agreement(ref[:2], ref[:1])

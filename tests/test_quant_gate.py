@@ -101,16 +101,18 @@ def test_parent_scores_are_cached_on_disk(tmp_path: Path, fp32_bundle: Path, dat
     real_open = gate_eval.open_ocr
     monkeypatch.setattr(gate_eval, "open_ocr", lambda b, n="host", t=None: opened.append(Path(b)) or real_open(b, n, t))
     candidate = assemble_bundle(fp32_bundle, {}, tmp_path / "candidate")
-    first = run_gate(candidate, fp32_bundle, ["rec"], data_dir, limit=GATE_LIMIT, min_crops=20)
+    first = run_gate(candidate, fp32_bundle, ["det", "rec"], data_dir, limit=GATE_LIMIT, min_crops=20)
     assert opened == [candidate, fp32_bundle]
-    assert len(list((tmp_path / "home" / gate_eval.CACHE_DIR).glob("*.json"))) == 2  # icdar2015_rec, iiit5k_rec
+    # icdar2015_det, msra_td500, icdar2015_rec, iiit5k_rec
+    assert len(list((tmp_path / "home" / gate_eval.CACHE_DIR).glob("*.json"))) == 4
     opened.clear()
-    second = run_gate(candidate, fp32_bundle, ["rec"], data_dir, limit=GATE_LIMIT, min_crops=20)
-    assert opened == [candidate]  # the parent was not opened: cached
-    # the same model as its own candidate: zero drop, zero-width interval, identical texts
+    second = run_gate(candidate, fp32_bundle, ["det", "rec"], data_dir, limit=GATE_LIMIT, min_crops=20)
+    assert opened == [candidate]  # the parent was not opened: cached (its det boxes too)
+    # the same model as its own candidate: zero drop, zero-width interval, identical texts and boxes
+    assert [a.samples for a in first.rows] == [GATE_LIMIT, GATE_LIMIT, 20, 20]
     for a, b in zip(first.rows, second.rows):
         assert a.parent == b.parent and a.drop_pts == 0.0 and (a.ci_low, a.ci_high) == (0.0, 0.0)
-        assert a.identical_share == 1.0 and a.samples == 20
+        assert a.identical_share == b.identical_share == 1.0
 
 
 def _broken_det(fp32_det: Path, dst: Path) -> Path:
@@ -134,6 +136,7 @@ def test_gate_rejects_a_variant_over_budget(tmp_path: Path, fp32_bundle: Path, d
     result = run_gate(candidate, fp32_bundle, ["det"], data_dir, limit=GATE_LIMIT, budget=GateBudget(), variant="broken")
     assert not result.passed
     assert all(r.drop_pts > r.budget_pts for r in result.rows)
+    assert all(r.identical_share == 0.0 for r in result.rows)  # a flat map keeps none of the parent's boxes
     with pytest.raises(AccuracyGateError, match="broken loses .* points of hmean .* not written") as info:
         enforce(result, allow_accuracy_drop=False)
     assert info.value.accuracy["passed"] is False  # the report shows the table even when rejected
