@@ -153,7 +153,7 @@ def _row(stage: str, dataset: str, metric: str, p: "SampleScores", c: "SampleSco
     same = None
     if p.texts and c.texts:
         same = round(sum(a == b for a, b in zip(p.texts, c.texts)) / len(p.texts), 4)
-    elif p.task == "det" and len(p.boxes) == len(c.boxes) == len(c.keys):
+    elif p.task == "det":
         same = round(box_agreement(p.boxes, c.boxes), 4)
     return GateRow(stage, dataset, metric, d.parent, d.candidate, d.drop, budget_pts, not d.over_budget(budget_pts),
                    same, len(c.keys), d.ci_low, d.ci_high, numerics)

@@ -111,11 +111,11 @@ def markdown(data: Dict[str, Any]) -> str:
             lines += ["", "For contrast, the weight-only `onnx-int8w` (float compute) on the same sets: it changes fewer "
                       "boxes and strings of the fp32 output, so its intervals are narrower.", "",
                       "| dataset | drop ± 95% CI (pts) | interval width | same output |", "|---|---|---:|---:|"]
-            ours = {r["dataset"]: r for r in acc["rows"]}
+            static_width = {r["dataset"]: r["ci_high"] - r["ci_low"] for r in acc["rows"]}
             for r in weights["rows"]:
-                if r["dataset"] in ours and r.get("identical_share") is not None:
+                if r["dataset"] in static_width and r.get("identical_share") is not None:
                     lines.append(f"| {r['dataset']} | {r['drop_pts']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}] | "
-                                 f"{r['ci_high'] - r['ci_low']:.2f} (static: {ours[r['dataset']]['ci_high'] - ours[r['dataset']]['ci_low']:.2f}) | "
+                                 f"{r['ci_high'] - r['ci_low']:.2f} (static: {static_width[r['dataset']]:.2f}) | "
                                  f"{100 * r['identical_share']:.1f}% |")
         host = acc.get("host_numerics")
         if host:
@@ -163,12 +163,8 @@ def kept_section(path: Path) -> str:
     return ""
 
 
-def _sizes(bundles: Dict[str, Path]) -> Dict[str, int]:
-    out = {}
-    for v, p in bundles.items():
-        m = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
-        out[v] = sum(e["size"] for e in m["stages"].values()) + m["dictionary"]["size"]
-    return out
+def _sizes(manifests: Dict[str, Dict[str, Any]]) -> Dict[str, int]:
+    return {v: sum(e["size"] for e in m["stages"].values()) + m["dictionary"]["size"] for v, m in manifests.items()}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -186,13 +182,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     from .quant_report import bench_interleaved
 
     bundles = {v: args.bundles / v for v in ("onnx-fp32", "onnx-int8w", "onnx-int8") if (args.bundles / v).is_dir()}
-    manifest = json.loads((bundles["onnx-int8"] / "manifest.json").read_text(encoding="utf-8"))
+    manifests = {v: json.loads((p / "manifest.json").read_text(encoding="utf-8")) for v, p in bundles.items()}
+    manifest = manifests["onnx-int8"]
     data: Dict[str, Any] = {"kind": "int8-static", "onnxruntime": onnxruntime.__version__,
                             "python": platform.python_version(), "quantization": manifest.get("quantization"),
-                            "accuracy": manifest.get("accuracy"), "sizes": _sizes(bundles)}
-    if "onnx-int8w" in bundles:
-        weights = json.loads((bundles["onnx-int8w"] / "manifest.json").read_text(encoding="utf-8"))
-        data["accuracy_int8w"] = weights.get("accuracy")
+                            "accuracy": manifest.get("accuracy"), "sizes": _sizes(manifests)}
+    if "onnx-int8w" in manifests:
+        data["accuracy_int8w"] = manifests["onnx-int8w"].get("accuracy")
     data["costs"] = cost_table(bundles)
     if args.arm_target:
         from .arm_check import check_kernels

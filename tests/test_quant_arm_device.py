@@ -7,6 +7,7 @@ claim is made from it.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,6 @@ def test_int8_bundle_runs_integer_kernels_on_arm64(int8_bundles_dir: Path, adb_d
     for stage in ("det", "cls", "rec"):
         assert stages[stage]["kernels"].get("QLinearConv", 0) > 0, stages[stage]["kernels"]
     # the layers the recipe keeps float are exactly the ones ARM runs in float kernels (plus LSTM / transposed convs)
-    import json
-
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     for stage in ("det", "rec"):
         float_layers = set(manifest["quantization"]["float_layers"][stage])
