@@ -65,55 +65,23 @@ def _inputs(data: Path) -> Dict[str, np.ndarray]:
     }
 
 
-FOLDED = " +session.disable_quant_qdq"
-
-
-class _ConfiguredSession:
-    """The runtime's onnxruntime settings plus the session config entries a manifest asks for
-    (``quantization.ort_session_config``), which the runtime backend does not apply yet."""
-
-    def __init__(self, path: Path, threads: int, config: Dict[str, str]) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        opts.log_severity_level = 3
-        for key, value in config.items():
-            opts.add_session_config_entry(key, value)
-        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-        self.name = self.session.get_inputs()[0].name
-
-    def run_single(self, x: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.name: x})[0]
-
-    def close(self) -> None:
-        del self.session
-
-
 def bench_interleaved(bundles: Dict[str, Path], threads: int, runs: int, data: Path) -> Dict[str, Dict[str, Dict[str, float]]]:
     """3. ``{variant: {stage: {median_ms, min_ms, speedup}}}``; all variants loaded at once, runs interleaved.
 
-    A variant whose manifest asks for onnxruntime session config entries is measured twice: as the runtime
-    runs it today, and with the entries (``<name> +session.disable_quant_qdq``)."""
+    Each variant runs as the runtime runs it: with the onnxruntime session config entries its manifest asks for
+    (``quantization.ort_session_config``; weight-only int8 runs at ~0.6x fp32 speed without its
+    ``session.disable_quant_qdq``)."""
     from edgeocr.backends.base import create_backend
     from edgeocr.manifest import load_bundle
 
     x = _inputs(data)
-    configs = {}
-    for v, p in bundles.items():
-        q = load_bundle(p, verify=False).manifest.quantization or {}
-        if q.get("ort_session_config") or (q.get("recipe") and all(
-                r["config"]["mode"] == "weight_only" for r in q["recipe"].values())):
-            configs[v] = q.get("ort_session_config") or {"session.disable_quant_qdq": "1"}
+    loaded = {v: load_bundle(p, verify=False) for v, p in bundles.items()}
+    configs = {v: dict((b.manifest.quantization or {}).get("ort_session_config") or {}) for v, b in loaded.items()}
     out: Dict[str, Dict[str, Dict[str, float]]] = {v: {} for v in bundles}
-    out.update({v + FOLDED: {} for v in configs})
     for stage in ("det", "cls", "rec"):
         backends: Dict[str, Any] = {
-            v: create_backend("onnxruntime", load_bundle(p, verify=False).stage_path(stage), threads=threads)
-            for v, p in bundles.items()}
-        for v, cfg in configs.items():
-            backends[v + FOLDED] = _ConfiguredSession(load_bundle(bundles[v], verify=False).stage_path(stage), threads, cfg)
+            v: create_backend("onnxruntime", b.stage_path(stage), threads=threads, session_config=configs[v])
+            for v, b in loaded.items()}
         try:
             names = list(backends)
             for b in backends.values():  # warm-up (first run allocates)
@@ -195,7 +163,10 @@ def _fmt_acc(acc: Optional[Dict[str, Any]], dataset: str) -> str:
 # and metric code on the developer halves: det first 100 images per set, rec first 300 crops per set; "same
 # strings" = share of 36 calibration crops whose text equals fp32's). Kept with the results it explains.
 TUNING_NOTES = """\
-## How the onnx-int8 recipe was found
+## How the weight-only recipe (`onnx-int8w`, issue 5) was found
+
+History, kept with the results it explains. The static int8 failures below were later solved for rec and cls by
+asymmetric uint8 activations and float early convs (issue 10, last section).
 
 Host: AMD EPYC (Zen 3), AVX2 only - **no AVX512/VNNI** (`grep avx512_vnni /proc/cpuinfo` is empty), so the
 1.8x int8 speedup target cannot be shown on this host: every ORT int8 form was slower than fp32 here
@@ -257,12 +228,14 @@ def markdown(data: Dict[str, Any]) -> str:
                                  _fmt_acc(acc, "icdar2015_rec"), _fmt_acc(acc, "iiit5k_rec"), same,
                                  f"{sp[0]:.2f}x" if sp[0] else "-", f"{sp[1]:.2f}x" if sp[1] else "-"]) + " |"
     limit = next((r["accuracy"].get("gate_limit") for r in v.values() if r["accuracy"] and "gate_limit" in r["accuracy"]), None)
-    lines += ["", f"Accuracy: det H-mean on the first {limit} images of each det set, rec accuracy on the first "
-              f"{max(limit or 0, 500)} crops of each rec set (at least 500: one crop must move accuracy by less than "
-              "the 1-point budget), in percent "
-              "(`edgeocr eval` library), drop vs the fp32 parent in brackets (onnx-fp32 for ONNX/ORT, lite-x86-fp32 "
-              "for Lite); ✗ = over budget (det 0.5, rec 1.0 points). `=`: that stage is the parent's. ARM variants "
-              "cannot run here: their accuracy is their x86 twin's. Size: det+cls+rec+dictionary.", ""]
+    scope = ("the full test sets" if limit is None else
+             f"the first {limit} images of each det set and the first {max(limit, 500)} crops of each rec set (at "
+             "least 500: one crop must move accuracy by less than the 1-point budget); an overview: `edgeocr "
+             "convert` gates on the full test sets with paired intervals (static int8 section)")
+    lines += ["", "Accuracy in percent (`edgeocr eval` library): det H-mean and rec accuracy on " + scope + ". Drop "
+              "vs the fp32 parent in brackets (onnx-fp32 for ONNX/ORT, lite-x86-fp32 for Lite); ✗ = over budget "
+              "(det 0.5, rec 1.0 points). `=`: that stage is the parent's. ARM variants cannot run here: their "
+              "accuracy is their x86 twin's. Size: det+cls+rec+dictionary.", ""]
     lines += ["## Host latency per stage (ms, median) and speedup vs onnx-fp32", ""]
     for t in ("1", "2"):
         lines += [f"### {t} thread(s)", "", "| variant | det | cls | rec | det+rec | speedup det+rec |",
@@ -281,36 +254,38 @@ def markdown(data: Dict[str, Any]) -> str:
             lines.append(f"- **{name}**: " + "; ".join(f"{s}: {q['recipe'][s]['summary']}" for s in q["recipe"])
                          + (f" (calibration digest `{q['calibration']['digest'][:16]}`)" if q.get("calibration") else ""))
         if r["status"] != "ok" and r.get("message"):
-            lines.append(f"- **{name}** ({r['status']}): {r['message'][:400]}")
+            lines.append(f"- **{name}** ({r['status']}): {r['message'][:600]}")
     lines += ["", TUNING_NOTES, verdict(data), ""]
     return "\n".join(lines)
 
 
 def verdict(data: Dict[str, Any]) -> str:
-    """The closing words, as ORT's usability checker ends: what to ship."""
-    v = data["variants"].get("onnx-int8", {})
-    acc = v.get("accuracy") or {}
-    size = v.get("total_bytes")
-    if not size:
-        return "## Verdict\n\nonnx-int8 was not built."
-    sp = [data["latency"][t].get("onnx-int8", {}).get("det+rec", {}).get("speedup") for t in ("1", "2")]
-    fold = [data["latency"][t].get("onnx-int8" + FOLDED, {}).get("det+rec", {}).get("speedup") for t in ("1", "2")]
-    ok = acc.get("passed") is True
+    """The closing words, as ORT's usability checker ends: what to ship, from the rows above."""
+    variants, lat = data["variants"], data["latency"]
+
+    def summary(name: str, what: str) -> str:
+        r = variants.get(name) or {}
+        if not r.get("total_bytes"):
+            return f"- **{name}** ({what}) was not built: {r.get('status', 'not requested')}."
+        acc = r.get("accuracy") or {}
+        sp = [lat[t].get(name, {}).get("det+rec", {}).get("speedup") for t in ("1", "2")]
+        speed = f"; det+rec {sp[0]}x / {sp[1]}x fp32 speed on this host (1 / 2 threads)" if sp[0] else ""
+        return (f"- **{name}** ({what}): {'inside' if acc.get('passed') is True else 'OUTSIDE'} the accuracy budgets, "
+                f"{r['total_bytes'] / 1e6:.2f} MB ({r['size_vs_fp32']}x fp32){speed}.")
+
+    over = [n for n, r in variants.items() if (r.get("accuracy") or {}).get("passed") is False]
     return "\n".join([
         "## Verdict", "",
-        f"**onnx-int8** is {'inside' if ok else 'OUTSIDE'} the accuracy budgets and {size / 1e6:.2f} MB "
-        f"({'meets' if size <= 4e6 else 'misses'} the 4 MB target; {v.get('size_vs_fp32')}x fp32). It is int8 "
-        "*weights* with float compute, so it is as fast as fp32, not faster: "
-        f"{fold[0]}x / {fold[1]}x fp32 (1 / 2 threads) when the runtime sets `session.disable_quant_qdq=1` "
-        f"(the manifest asks for it), {sp[0]}x / {sp[1]}x until the runtime applies it. It should work well "
-        "wherever download/app size matters.", "",
-        "The 1.8x int8 **speed** target is not met and cannot be shown on this host (AVX2, no VNNI: every int8 "
-        "kernel form ran slower than fp32). The int8-compute candidates for ARM are not recommended as they "
-        "stand: onnx-int8-static loses ~56-58 points of rec accuracy (PP-OCRv2's recognizer does not tolerate int8 "
-        "activations), onnx-int8-dynamic loses everything, and the Paddle-Lite int8 paths (lite-arm-slim, "
-        "--quant_model) cannot be verified here because Paddle-Lite 2.12's x86 runtime returns NaN/garbage for "
-        "them; measure those on the device (issue 6) before shipping. onnx-fp16 (0.57x size, inside budget) is "
-        "the choice for ARMv8.2+ devices with fp16 arithmetic.",
+        summary("onnx-int8w", "int8 weights, float compute: the size choice"),
+        summary("onnx-int8", "static int8: int8 activations and weights, the speed choice on ARM64"),
+        summary("onnx-fp16", "fp16 weights: half the size, for ARMv8.2+ fp16 arithmetic"), "",
+        "This host has AVX2 without VNNI, so no int8 form is faster than fp32 here; ARM64 (sdot/i8mm) is where "
+        "static int8 pays, and the section below shows the integer kernels ORT runs there. "
+        + (f"Over budget (kept in this report only; `edgeocr convert` rejects them): {', '.join(over)}. " if over else "")
+        + "ARM Paddle-Lite variants cannot run here: their accuracy is their x86 twin's, and Paddle-Lite's x86 "
+        "runtime returns garbage for the quantized Lite programs (rec 0% even for int16 weights, slim det 0%), so "
+        "measure `lite-arm-int8/-int16/-slim` on a device (`edgeocr eval` over adb/ssh) before judging them. The "
+        "README's \"Quantized variants\" section says which variant to ship on which CPU.",
     ])
 
 
@@ -355,6 +330,14 @@ def plots(data: Dict[str, Any], out: Path) -> List[Path]:
     return written
 
 
+def write_markdown(path: Path, data: Dict[str, Any]) -> None:
+    """The overview, followed by the static int8 section already in ``path`` (written by int8_report.py)."""
+    from .int8_report import kept_section
+
+    kept = kept_section(path)
+    write_text(path, markdown(data) + ("\n" + kept if kept else ""))
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -371,7 +354,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.render_only:
         data = json.loads((args.out / "quantization.json").read_text(encoding="utf-8"))
-        write_text(args.out / "quantization.md", markdown(data))
+        write_markdown(args.out / "quantization.md", data)
         plots(data, args.out)
         return 0
     if args.data is None or args.models is None:
@@ -382,11 +365,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         rep = build_all(args.bundles, args.gate_limit, args.models, args.data)
     data = collect(args.bundles, rep, args.runs, args.data)
     args.out.mkdir(parents=True, exist_ok=True)
-    from .int8_report import kept_section
-
-    kept = kept_section(args.out / "quantization.md")  # the static int8 section (int8_report.py) survives
     write_json(args.out / "quantization.json", data)
-    write_text(args.out / "quantization.md", markdown(data) + ("\n" + kept if kept else ""))
+    write_markdown(args.out / "quantization.md", data)
     for p in plots(data, args.out):
         log.info("wrote %s", p)
     return 0
