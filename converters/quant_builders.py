@@ -89,6 +89,13 @@ DYNAMIC_RECIPE: Dict[str, QuantConfig] = {s: QuantConfig.arm64_dynamic() for s i
 # onnxruntime session config entries a runtime must set for all-weight-only bundles (manifest
 # quantization.ort_session_config): fold DequantizeLinear(int8 weight) into fp32 weights at load time.
 WEIGHT_ONLY_SESSION_CONFIG: Dict[str, str] = {"session.disable_quant_qdq": "1"}
+# ... and for static bundles: keep the recipe's float layers float. With graph optimizations on, ORT (1.31 here)
+# drops a Relu in front of a Q (its zero point already clamps at 0) and its WeightBiasQuantization pass then
+# quantizes the float weights of any conv left between a DequantizeLinear and a QuantizeLinear, per tensor,
+# behind the recipe's back: measured on cls Conv.6 (float in the recipe, its 2nd most sensitive layer) the drop
+# becomes +0.95 [-0.15, +2.10] instead of the gated +0.65 [-0.55, +1.80]. The gate runs with optimizations off
+# and cannot see it; devices (the runtime, the Android app, the ARM kernel probe) apply this entry.
+STATIC_SESSION_CONFIG: Dict[str, str] = {"optimization.disable_specified_optimizers": "WeightBiasQuantization"}
 
 _CALIB_CACHE: Dict[Tuple[str, int, int, str], CalibrationSet] = {}
 
@@ -157,13 +164,14 @@ def _gate(ctx: Any, variant: str, parent: Path, models: Mapping[str, Path], stag
     return accuracy
 
 
-def _mac_costs(bundle: Path) -> Dict[str, Any]:
-    """Conv/MatMul MACs per stage in int8 and float kernels as this host's ORT runs them at nominal input sizes."""
+def _mac_costs(bundle: Path, session_config: Dict[str, str]) -> Dict[str, Any]:
+    """Conv/MatMul MACs per stage in int8 and float kernels as this host's ORT runs them at nominal input sizes,
+    with the session config entries the final manifest will carry."""
     from edgeocr.kernel_probe import probe_bundle
 
     from .mac_count import bundle_cost
 
-    probe = probe_bundle(bundle, NOMINAL_SHAPES)
+    probe = probe_bundle(bundle, NOMINAL_SHAPES, session_config=session_config)
     return {"machine": probe["machine"], "input_shapes": {s: list(v) for s, v in NOMINAL_SHAPES.items()},
             "stages": {s: c.to_dict() for s, c in bundle_cost(probe, bundle).items()}}
 
@@ -270,6 +278,7 @@ def _quantized(recipe_base: Union[Mapping[str, QuantConfig], Callable[[], Mappin
         quant: Dict[str, Any] = {"recipe": {s: info[s] for s in STAGES},
                                  "calibration": calib.describe() if calib else None}
         if static:
+            quant["ort_session_config"] = dict(STATIC_SESSION_CONFIG)
             quant["float_layers"] = {s: info[s]["excluded_nodes"] for s in STAGES}
             quant["recipe_source"] = ("quant_search (accuracy-aware mixed-precision search, cached in $EDGEOCR_HOME)"
                                       if search_info else f"{RECIPE_FILE.name} (committed output of the search)")
@@ -277,7 +286,7 @@ def _quantized(recipe_base: Union[Mapping[str, QuantConfig], Callable[[], Mappin
                 quant["search"] = search_info
             scratch = getattr(ctx, "gate_bundles", {}).get(variant) or assemble_bundle(
                 parent, models, Path(ctx.work_dir) / f"{variant}.mac")
-            quant["macs"] = _mac_costs(scratch)
+            quant["macs"] = _mac_costs(scratch, quant["ort_session_config"])
             speed = _device_speed(ctx, variant, parent, accuracy)
             if speed is not None:
                 quant["device_speed"] = speed

@@ -16,7 +16,7 @@ import platform
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
 
@@ -56,12 +56,15 @@ def probe_model(path: Path, shape, session_config: Dict[str, str]) -> list:
     return nodes
 
 
-def probe_bundle(bundle: Path, shapes: Dict[str, Any] = PROBE_SHAPES) -> Dict[str, Any]:
-    """Executed kernels of every stage of ``bundle`` plus where it ran."""
+def probe_bundle(bundle: Path, shapes: Dict[str, Any] = PROBE_SHAPES,
+                 session_config: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """Executed kernels of every stage of ``bundle`` plus where it ran; ORT session config entries from the
+    manifest (as the runtime applies them) unless ``session_config`` is given."""
     import onnxruntime as ort
 
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-    config = (manifest.get("quantization") or {}).get("ort_session_config") or {}
+    config = session_config if session_config is not None else (
+        (manifest.get("quantization") or {}).get("ort_session_config") or {})
     stages = {s: probe_model(bundle / e["file"], shapes[s], config) for s, e in manifest["stages"].items()}
     return {"variant": manifest.get("variant"), "machine": platform.machine(), "onnxruntime": ort.__version__,
             "session_config": config, "stages": stages}

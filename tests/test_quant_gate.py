@@ -26,7 +26,7 @@ from edgeocr.converters.accuracy_gate import (
     run_gate,
 )
 from edgeocr.converters import gate_eval
-from edgeocr.converters.quant_builders import RECIPE_FILE, build_onnx_int8, static_recipe
+from edgeocr.converters.quant_builders import RECIPE_FILE, STATIC_SESSION_CONFIG, build_onnx_int8, static_recipe
 from edgeocr.converters.source_models import resolve_sources
 from edgeocr.converters.variants import VARIANTS, BuildContext
 from edgeocr.errors import AccuracyGateError
@@ -77,7 +77,9 @@ def test_onnx_int8_is_static_int8_computes_in_int8_and_is_gated(int8_build, fp32
     macs = q["macs"]["stages"]
     assert macs["det"]["conv_int8_share"] >= 0.9 and macs["rec"]["conv_int8_share"] >= 0.8, macs
     assert macs["cls"]["int8_share"] >= 0.8 and "QLinearConv" in macs["rec"]["kernels"]
-    assert set(macs["rec"]["float_nodes"]) >= set(q["float_layers"]["rec"])  # float layers run float kernels
+    for stage in ("det", "cls", "rec"):  # float layers run float kernels (cls Conv.6 only with the session config)
+        assert set(macs[stage]["float_nodes"]) >= set(q["float_layers"][stage]), (stage, macs[stage]["float_nodes"])
+    assert q["ort_session_config"] == STATIC_SESSION_CONFIG
     assert {"onnxruntime", "onnx"} <= set(build.tool_versions)
     acc = build.accuracy
     datasets = [r["dataset"] for r in acc["rows"]]
