@@ -32,7 +32,7 @@ import numpy as np
 from edgeocr.atomic_io import write_text
 from edgeocr.errors import ConfigError
 from edgeocr.home import edgeocr_home
-from edgeocr.manifest import MANIFEST_NAME
+from edgeocr.manifest import MANIFEST_NAME, load_bundle
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +74,9 @@ def open_ocr(bundle: Path, numerics: str = "host", threads: Optional[int] = None
     if numerics not in NUMERICS:
         raise ConfigError(f"gate numerics {numerics!r} is not valid; choose one of {', '.join(NUMERICS)}")
     options: Dict[str, Any] = {}
-    manifest = json.loads((Path(bundle) / MANIFEST_NAME).read_text(encoding="utf-8"))
-    if numerics == "exact" and manifest.get("format") in ("onnx", "ort"):  # other backends have no QDQ fusion
-        extra = (manifest.get("quantization") or {}).get("ort_session_config") or {}
-        options["session_config"] = {**extra, **EXACT_SESSION_CONFIG}
+    manifest = load_bundle(bundle, verify=False).manifest
+    if numerics == "exact" and manifest.format in ("onnx", "ort"):  # other backends have no QDQ fusion
+        options["session_config"] = {**manifest.ort_session_config, **EXACT_SESSION_CONFIG}
     return OCR(bundle, threads=threads, use_cls=True, verify=False, backend_options=options)
 
 

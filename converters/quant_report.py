@@ -76,11 +76,11 @@ def bench_interleaved(bundles: Dict[str, Path], threads: int, runs: int, data: P
 
     x = _inputs(data)
     loaded = {v: load_bundle(p, verify=False) for v, p in bundles.items()}
-    configs = {v: dict((b.manifest.quantization or {}).get("ort_session_config") or {}) for v, b in loaded.items()}
     out: Dict[str, Dict[str, Dict[str, float]]] = {v: {} for v in bundles}
     for stage in ("det", "cls", "rec"):
         backends: Dict[str, Any] = {
-            v: create_backend("onnxruntime", b.stage_path(stage), threads=threads, session_config=configs[v])
+            v: create_backend("onnxruntime", b.stage_path(stage), threads=threads,
+                              session_config=b.manifest.ort_session_config)
             for v, b in loaded.items()}
         try:
             names = list(backends)

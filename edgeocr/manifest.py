@@ -93,6 +93,13 @@ class Manifest:
     notes: List[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
+    @property
+    def ort_session_config(self) -> Dict[str, str]:
+        """ONNX Runtime session config entries every runtime must set for this bundle
+        (``quantization.ort_session_config``): e.g. weight-only int8 folded at load, static int8 float layers kept
+        float. Empty when the bundle asks for none."""
+        return dict((self.quantization or {}).get("ort_session_config") or {})
+
     def to_dict(self) -> Dict[str, Any]:
         data = asdict(self)
         # schema_version first: readers check it before anything else.

@@ -268,11 +268,9 @@ class OCR:
                 options.setdefault("lite_version", manifest.lite_version)
             if manifest.target:
                 options.setdefault("target", manifest.target)
-        elif self.backend_name == "onnxruntime" and manifest.quantization:
+        elif self.backend_name == "onnxruntime" and manifest.ort_session_config:
             # e.g. {"session.disable_quant_qdq": "1"}: fold weight-only DequantizeLinear at load (else ~0.6x speed).
-            session_config = manifest.quantization.get("ort_session_config")
-            if session_config:
-                options.setdefault("session_config", dict(session_config))
+            options.setdefault("session_config", manifest.ort_session_config)
         self._models: Dict[str, _TimedModel] = {}
         stages = ("det", "cls", "rec") if self.pipeline_params.use_cls else ("det", "rec")
         paths = {stage: self._model_path(stage, source_models) for stage in stages}

@@ -7,6 +7,7 @@ import numpy as np
 
 from edgeocr.converters import quant_report
 from edgeocr.converters.int8_report import BEGIN, END
+from edgeocr.manifest import Manifest
 
 WEIGHT_ONLY_CONFIG = {"session.disable_quant_qdq": "1"}
 
@@ -30,6 +31,7 @@ def test_speed_is_measured_with_the_session_config_each_manifest_asks_for(monkey
 
     def fake_load_bundle(path, verify=True):
         manifest = SimpleNamespace(quantization=manifests[path.name])
+        manifest.ort_session_config = Manifest.ort_session_config.fget(manifest)  # the real reading of the manifest
         return SimpleNamespace(manifest=manifest, stage_path=lambda stage: path / f"{stage}.onnx")
 
     def fake_create_backend(name, model_path, threads=None, **options):
